@@ -1,0 +1,57 @@
+//! PinokioCloud's web UI: the page shell, routes, pages and components.
+//! Compiled twice: with `ssr` into the server, with `hydrate` into the WASM bundle.
+
+pub mod catalog;
+mod components;
+mod pages;
+pub mod query;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// Name of the JS/WASM/CSS bundle under `/pkg`; the build script uses the same.
+pub const OUTPUT_NAME: &str = "pinokiocloud";
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="theme-color" content="#0f1115"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css")/>
+        <Title formatter=|page: String| {
+            if page.is_empty() { "PinokioCloud".to_string() } else { format!("{page} · PinokioCloud") }
+        }/>
+        <Router>
+            <components::TopBar/>
+            <main class="page">
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("/") view=pages::CatalogPage/>
+                    <Route path=path!("/apps/:id") view=pages::AppDetailPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

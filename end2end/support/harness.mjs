@@ -1,0 +1,63 @@
+// Shared pieces of the browser tests: a real server on a free port with a
+// fresh home, and Debian's Chromium driven by playwright-core.
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+const root = resolve(import.meta.dirname, "../..");
+export const artifacts = join(root, "end2end", "artifacts");
+mkdirSync(artifacts, { recursive: true });
+
+export const PHONE = { width: 360, height: 740 };
+export const DESKTOP = { width: 1280, height: 800 };
+
+/** Starts `pinokiocloud serve` on port 0 and resolves once it prints its URL. */
+export async function startServer() {
+  const bin = process.env.PINOKIOCLOUD_BIN ?? join(root, "target", "debug", "pinokiocloud");
+  const home = mkdtempSync(join(tmpdir(), "pinokiocloud-e2e-"));
+  const child = spawn(bin, ["serve", "--home", home, "--port", "0", "--site", join(root, "target", "site")], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const url = await new Promise((ok, fail) => {
+    let out = "";
+    const timer = setTimeout(() => fail(new Error(`server did not print its URL in 30 s\n${out}\n${stderr}`)), 30_000);
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/running at (http:\/\/\S+)/);
+      if (m) { clearTimeout(timer); ok(m[1].replace(/\/$/, "")); }
+    });
+    child.on("exit", (code) => { clearTimeout(timer); fail(new Error(`server exited with ${code}\n${out}\n${stderr}`)); });
+  });
+  return { url, home, stop: () => child.kill("SIGTERM") };
+}
+
+/** Headless Chromium with the flags this offline machine needs. */
+export async function launchBrowser() {
+  // playwright-core gives every launch a fresh, empty user-data dir.
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--no-first-run",
+    ],
+  });
+}
+
+/** Resolves once the WASM bundle has hydrated the page. */
+export async function waitForHydration(page) {
+  await page.waitForFunction(() => window.__pinokiocloudHydrated === true, null, { timeout: 20_000 });
+}
+
+/** Fails if the page is wider than the viewport (horizontal scrolling). */
+export async function assertNoHorizontalScroll(page, assert) {
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+  }));
+  assert.ok(scrollWidth <= innerWidth, `page is ${scrollWidth}px wide in a ${innerWidth}px viewport`);
+}

@@ -1,0 +1,107 @@
+// The catalog in a real browser, at desktop and phone sizes: search, chips,
+// detail page, Back, 404 — against the real server and the hydrated WASM.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  artifacts, assertNoHorizontalScroll, DESKTOP, launchBrowser, PHONE, startServer, waitForHydration,
+} from "../support/harness.mjs";
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+const count = async (page) => Number((await page.locator(".result-count").textContent()).match(/\d+/)[0]);
+
+for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
+  describe(`catalog on ${label} (${viewport.width}x${viewport.height})`, () => {
+    test("lists all 284 apps with no horizontal scroll and large touch targets", async () => {
+      const page = await browser.newPage({ viewport });
+      await page.goto(server.url + "/");
+      await waitForHydration(page);
+      assert.equal(await count(page), 284);
+      assert.equal(await page.locator(".card").count(), 284);
+      await assertNoHorizontalScroll(page, assert);
+      for (const selector of [".search", ".chip", ".card-link", ".brand", ".top-nav a"]) {
+        const heights = await page.locator(selector).evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height));
+        assert.ok(heights.length > 0, `${selector} present`);
+        assert.ok(Math.min(...heights) >= 40, `${selector} is ${Math.min(...heights)}px tall`);
+      }
+      await page.screenshot({ path: join(artifacts, `catalog-${label}.png`) });
+      await page.close();
+    });
+
+    test("search, chip, detail page and Back keep the search", async () => {
+      const page = await browser.newPage({ viewport });
+      await page.goto(server.url + "/");
+      await waitForHydration(page);
+      // A marker that a full page load would wipe: search must run client-side.
+      await page.evaluate(() => { window.__noReload = true; });
+
+      await page.locator(".search").fill("comfy");
+      await page.waitForFunction(() => /[?&]q=comfy/.test(location.search));
+      const comfyCount = await count(page);
+      assert.ok(comfyCount >= 5 && comfyCount < 284, `comfy gave ${comfyCount}`);
+      const names = await page.locator(".card-title").allTextContents();
+      assert.ok(names.includes("ComfyUI") || names.includes("comfyui"), `ComfyUI in ${names}`);
+      assert.ok(names.every((n) => n.length > 0));
+      assert.equal(await page.evaluate(() => window.__noReload), true, "search reloaded the page");
+      await page.screenshot({ path: join(artifacts, `search-comfy-${label}.png`) });
+
+      await page.locator('.chip[data-category="IMAGE"]').click();
+      await page.waitForFunction(() => /cat=IMAGE/.test(location.search));
+      const imageCount = await count(page);
+      assert.ok(imageCount > 0 && imageCount <= comfyCount, `IMAGE filter gave ${imageCount}`);
+      const badges = await page.locator(".card .badge").allTextContents();
+      assert.ok(badges.every((b) => b.trim().toLowerCase() === "image"), `badges ${badges}`);
+      assert.equal(await page.locator('.chip[data-category="IMAGE"]').getAttribute("aria-pressed"), "true");
+
+      const first = page.locator(".card").first();
+      const id = await first.getAttribute("data-app-id");
+      const name = await first.locator(".card-title").textContent();
+      await first.locator(".card-link").click();
+      await page.waitForURL(`**/apps/${id}`);
+      await page.locator(".detail h1").waitFor();
+      assert.equal(await page.locator(".detail h1").textContent(), name);
+      assert.ok(await page.locator(".detail .tag").count() > 0, "tags shown");
+      assert.match(await page.locator('a:has-text("View repository")').getAttribute("href"), /^https:\/\//);
+      assert.equal(await page.locator('button:has-text("Install")').isDisabled(), true);
+      await assertNoHorizontalScroll(page, assert);
+      await page.screenshot({ path: join(artifacts, `detail-${label}.png`) });
+
+      await page.goBack();
+      await page.waitForFunction(() => location.pathname === "/" && /cat=IMAGE/.test(location.search));
+      assert.equal(await page.locator(".search").inputValue(), "comfy");
+      assert.equal(await count(page), imageCount);
+      assert.equal(await page.evaluate(() => window.__noReload), true, "navigation reloaded the page");
+      await page.close();
+    });
+
+    test("a search with no match shows the empty state", async () => {
+      const page = await browser.newPage({ viewport });
+      await page.goto(server.url + "/?q=zzqqxxnothing");
+      await waitForHydration(page);
+      assert.equal(await count(page), 0);
+      assert.match(await page.locator(".empty").textContent(), /No apps match/);
+      await page.locator(".search").fill("");
+      await page.waitForFunction(() => document.querySelectorAll(".card").length === 284);
+      await page.close();
+    });
+
+    test("an unknown app id is a 404 page", async () => {
+      const page = await browser.newPage({ viewport });
+      const response = await page.goto(server.url + "/apps/no-such-app");
+      assert.equal(response.status(), 404);
+      assert.match(await page.locator("h1").textContent(), /Not found/);
+      await assertNoHorizontalScroll(page, assert);
+      await page.close();
+    });
+  });
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds the browser side into target/site: pkg/pinokiocloud.{js,wasm,css} plus public/.
+# The same steps cargo-leptos would run, without needing cargo-leptos installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+name=pinokiocloud           # = app::OUTPUT_NAME and LEPTOS_OUTPUT_NAME in .cargo/config.toml
+site=target/site
+pkg=$site/pkg
+
+cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
+rm -rf "$site" && mkdir -p "$pkg"
+wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name "$name" \
+  target/wasm32-unknown-unknown/wasm-release/frontend.wasm
+# Leptos asks for <name>.wasm when LEPTOS_OUTPUT_NAME is set at compile time.
+mv "$pkg/${name}_bg.wasm" "$pkg/$name.wasm"
+node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-reference-types --enable-multivalue --enable-mutable-globals \
+  "$pkg/$name.wasm" -o "$pkg/$name.wasm"
+cp style/main.css "$pkg/$name.css"
+cp -r public/. "$site/"
+echo "site built in $site ($(du -sh "$pkg" | cut -f1))"

@@ -1,0 +1,175 @@
+//! Dashboard benchmark (`cargo bench -p server --bench dashboard`): cold start
+//! to first 200, idle RSS, SSR latency under 50 concurrent clients, and the
+//! compressed size of the shipped JS + WASM + CSS. Prints numbers; asserts nothing.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pinokiocloud");
+const CLIENTS: usize = 50;
+const REQUESTS: usize = 5_000;
+
+fn main() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let site = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site");
+
+    let mut starts: Vec<f64> = (0..10).map(|_| cold_start_ms(&rt)).collect();
+    starts.sort_by(f64::total_cmp);
+    println!(
+        "cold start to first 200 on /: median {:.1} ms (min {:.1}, max {:.1}, 10 runs)",
+        starts[5], starts[0], starts[9]
+    );
+
+    let home = tempfile::tempdir().unwrap();
+    let (mut child, url) = spawn(home.path(), Some(&site));
+    rt.block_on(wait_ok(&url));
+    std::thread::sleep(Duration::from_secs(1));
+    println!("idle RSS after start: {:.1} MiB", rss_mib(&child));
+
+    let mut latencies = rt.block_on(load(&url));
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    println!(
+        "SSR / with {CLIENTS} concurrent clients, {REQUESTS} requests: p50 {:.2} ms, p99 {:.2} ms",
+        pct(0.50),
+        pct(0.99)
+    );
+    println!("RSS after load: {:.1} MiB", rss_mib(&child));
+
+    if site.join("pkg").is_dir() {
+        let mut total = (0, 0);
+        for asset in ["pinokiocloud.wasm", "pinokiocloud.js", "pinokiocloud.css"] {
+            let (raw, sent) = rt.block_on(shipped_size(&url, asset));
+            println!("  /pkg/{asset}: {raw} bytes raw, {sent} bytes sent compressed");
+            total = (total.0 + raw, total.1 + sent);
+        }
+        println!(
+            "shipped WASM + JS + CSS: {} KiB raw, {} KiB compressed",
+            total.0 / 1024,
+            total.1 / 1024
+        );
+    } else {
+        println!("(no target/site: run scripts/build-site.sh to measure asset sizes)");
+    }
+    let _ = child.kill();
+}
+
+fn spawn(home: &Path, site: Option<&Path>) -> (Child, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--port", "0", "--home"]).arg(home);
+    if let Some(site) = site.filter(|s| s.join("pkg").is_dir()) {
+        cmd.arg("--site").arg(site);
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    (child, url)
+}
+
+fn cold_start_ms(rt: &tokio::runtime::Runtime) -> f64 {
+    let home = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let (mut child, url) = spawn(home.path(), None);
+    rt.block_on(wait_ok(&url));
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    let _ = child.kill();
+    let _ = child.wait();
+    ms
+}
+
+async fn wait_ok(url: &str) {
+    let client = reqwest::Client::new();
+    loop {
+        if let Ok(r) = client.get(format!("{url}/")).send().await {
+            if r.status().is_success() {
+                let _ = r.bytes().await;
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
+}
+
+async fn load(url: &str) -> Vec<f64> {
+    let client = reqwest::Client::new();
+    let per_client = REQUESTS / CLIENTS;
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let client = client.clone();
+            let url = format!("{url}/");
+            tokio::spawn(async move {
+                let mut times = Vec::with_capacity(per_client);
+                for _ in 0..per_client {
+                    let t = Instant::now();
+                    let body = client
+                        .get(&url)
+                        .send()
+                        .await
+                        .unwrap()
+                        .bytes()
+                        .await
+                        .unwrap();
+                    assert!(!body.is_empty());
+                    times.push(t.elapsed().as_secs_f64() * 1e3);
+                }
+                times
+            })
+        })
+        .collect();
+    let mut all = Vec::with_capacity(REQUESTS);
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    all
+}
+
+/// Raw size and bytes on the wire when the browser accepts br/gzip.
+async fn shipped_size(url: &str, asset: &str) -> (usize, usize) {
+    let client = reqwest::Client::new();
+    let path = format!("{url}/pkg/{asset}");
+    let raw = client
+        .get(&path)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .len();
+    let sent = client
+        .get(&path)
+        .header("accept-encoding", "br, gzip")
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .len();
+    (raw, sent)
+}
+
+fn rss_mib(child: &Child) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}

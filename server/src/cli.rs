@@ -1,0 +1,66 @@
+//! Command-line interface: one subcommand per thing a user does.
+
+use crate::{engine_cli, serve};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "pinokiocloud",
+    version,
+    about = "Run Pinokio AI apps on cloud GPUs, from one web dashboard."
+)]
+pub struct Cli {
+    /// What to do; without one, `serve` with its defaults.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start the dashboard and print the URL to open.
+    Serve(serve::ServeArgs),
+    /// Run a Pinokio script, streaming its output.
+    Run(engine_cli::RunArgs),
+    /// Show what a script would do, without doing it.
+    Plan(engine_cli::PlanArgs),
+    /// Print an app's launcher menu.
+    Menu(engine_cli::MenuArgs),
+    /// Rebuild the shipped catalog from the upstream Pinokio app list.
+    #[command(hide = true)]
+    CatalogImport {
+        /// Upstream `cleaned_pinokio_apps.json`.
+        source: PathBuf,
+        /// Where to write the normalised catalog.
+        out: PathBuf,
+    },
+}
+
+impl Cli {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let command = self
+            .command
+            .unwrap_or_else(|| Command::Serve(serve::ServeArgs::from_defaults()));
+        match command {
+            Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
+            Command::Run(args) => engine_cli::run(args),
+            Command::Plan(args) => engine_cli::plan(args),
+            Command::Menu(args) => engine_cli::menu(args),
+            Command::CatalogImport { source, out } => catalog_import(&source, &out),
+        }
+    }
+}
+
+fn catalog_import(source: &PathBuf, out: &PathBuf) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(source)
+        .with_context(|| format!("reading catalog source {}", source.display()))?;
+    let apps = app::catalog::import::import(&text)
+        .with_context(|| format!("importing {}", source.display()))?;
+    let mut json = serde_json::to_string_pretty(&apps)?;
+    json.push('\n');
+    std::fs::write(out, json).with_context(|| format!("writing {}", out.display()))?;
+    println!("wrote {} apps to {}", apps.len(), out.display());
+    Ok(ExitCode::SUCCESS)
+}
