@@ -1,10 +1,15 @@
 //! PinokioCloud's web UI: the page shell, routes, pages and components.
 //! Compiled twice: with `ssr` into the server, with `hydrate` into the WASM bundle.
 
+pub mod api;
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod backend;
 pub mod catalog;
 mod components;
 mod pages;
 pub mod query;
+mod time;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -50,6 +55,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=pages::CatalogPage/>
                     <Route path=path!("/apps/:id") view=pages::AppDetailPage/>
+                    <Route path=path!("/login") view=pages::LoginPage/>
+                    <Route path=path!("/settings") view=pages::SettingsPage/>
                 </Routes>
             </main>
         </Router>

@@ -22,17 +22,17 @@ export async function startServer() {
   });
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += d));
-  const url = await new Promise((ok, fail) => {
+  const [url, loginUrl] = await new Promise((ok, fail) => {
     let out = "";
     const timer = setTimeout(() => fail(new Error(`server did not print its URL in 30 s\n${out}\n${stderr}`)), 30_000);
     child.stdout.on("data", (d) => {
       out += d;
-      const m = out.match(/running at (http:\/\/\S+)/);
-      if (m) { clearTimeout(timer); ok(m[1].replace(/\/$/, "")); }
+      const m = out.match(/running at (http:\/\/\S+)[\s\S]*Sign in \(admin\): (http:\/\/\S+)/);
+      if (m) { clearTimeout(timer); ok([m[1].replace(/\/$/, ""), m[2]]); }
     });
     child.on("exit", (code) => { clearTimeout(timer); fail(new Error(`server exited with ${code}\n${out}\n${stderr}`)); });
   });
-  return { url, home, stop: () => child.kill("SIGTERM") };
+  return { url, loginUrl, home, stop: () => child.kill("SIGTERM") };
 }
 
 /** Headless Chromium with the flags this offline machine needs. */
@@ -60,4 +60,16 @@ export async function assertNoHorizontalScroll(page, assert) {
     innerWidth: window.innerWidth,
   }));
   assert.ok(scrollWidth <= innerWidth, `page is ${scrollWidth}px wide in a ${innerWidth}px viewport`);
+}
+
+/** A fresh browser context (own cookies) at `viewport`, signed in through `link` when given. */
+export async function openPage(browser, viewport, link) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  if (link) {
+    await page.goto(link);
+    await page.waitForURL((u) => !u.searchParams.has("token"));
+  }
+  page.on("close", () => context.close());
+  return page;
 }

@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
-  artifacts, assertNoHorizontalScroll, DESKTOP, launchBrowser, PHONE, startServer, waitForHydration,
+  artifacts, assertNoHorizontalScroll, DESKTOP, launchBrowser, openPage, PHONE, startServer, waitForHydration,
 } from "../support/harness.mjs";
 
 let server;
@@ -23,13 +23,13 @@ const count = async (page) => Number((await page.locator(".result-count").textCo
 for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
   describe(`catalog on ${label} (${viewport.width}x${viewport.height})`, () => {
     test("lists all 284 apps with no horizontal scroll and large touch targets", async () => {
-      const page = await browser.newPage({ viewport });
+      const page = await openPage(browser, viewport, server.loginUrl);
       await page.goto(server.url + "/");
       await waitForHydration(page);
       assert.equal(await count(page), 284);
       assert.equal(await page.locator(".card").count(), 284);
       await assertNoHorizontalScroll(page, assert);
-      for (const selector of [".search", ".chip", ".card-link", ".brand", ".top-nav a"]) {
+      for (const selector of [".search", ".chip", ".card-link", ".brand", ".top-nav a:visible"]) {
         const heights = await page.locator(selector).evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height));
         assert.ok(heights.length > 0, `${selector} present`);
         assert.ok(Math.min(...heights) >= 40, `${selector} is ${Math.min(...heights)}px tall`);
@@ -39,7 +39,7 @@ for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
     });
 
     test("search, chip, detail page and Back keep the search", async () => {
-      const page = await browser.newPage({ viewport });
+      const page = await openPage(browser, viewport, server.loginUrl);
       await page.goto(server.url + "/");
       await waitForHydration(page);
       // A marker that a full page load would wipe: search must run client-side.
@@ -85,7 +85,7 @@ for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
     });
 
     test("a search with no match shows the empty state", async () => {
-      const page = await browser.newPage({ viewport });
+      const page = await openPage(browser, viewport, server.loginUrl);
       await page.goto(server.url + "/?q=zzqqxxnothing");
       await waitForHydration(page);
       assert.equal(await count(page), 0);
@@ -96,7 +96,7 @@ for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
     });
 
     test("an unknown app id is a 404 page", async () => {
-      const page = await browser.newPage({ viewport });
+      const page = await openPage(browser, viewport, server.loginUrl);
       const response = await page.goto(server.url + "/apps/no-such-app");
       assert.equal(response.status(), 404);
       assert.match(await page.locator("h1").textContent(), /Not found/);

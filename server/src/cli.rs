@@ -3,7 +3,7 @@
 use crate::{engine_cli, serve};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -28,6 +28,9 @@ enum Command {
     Plan(engine_cli::PlanArgs),
     /// Print an app's launcher menu.
     Menu(engine_cli::MenuArgs),
+    /// List every HTTP route with the access it requires (JSON lines).
+    #[command(hide = true)]
+    Routes,
     /// Rebuild the shipped catalog from the upstream Pinokio app list.
     #[command(hide = true)]
     CatalogImport {
@@ -49,11 +52,12 @@ impl Cli {
             Command::Plan(args) => engine_cli::plan(args),
             Command::Menu(args) => engine_cli::menu(args),
             Command::CatalogImport { source, out } => catalog_import(&source, &out),
+            Command::Routes => print_routes(),
         }
     }
 }
 
-fn catalog_import(source: &PathBuf, out: &PathBuf) -> anyhow::Result<ExitCode> {
+fn catalog_import(source: &Path, out: &Path) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(source)
         .with_context(|| format!("reading catalog source {}", source.display()))?;
     let apps = app::catalog::import::import(&text)
@@ -62,5 +66,24 @@ fn catalog_import(source: &PathBuf, out: &PathBuf) -> anyhow::Result<ExitCode> {
     json.push('\n');
     std::fs::write(out, json).with_context(|| format!("writing {}", out.display()))?;
     println!("wrote {} apps to {}", apps.len(), out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_routes() -> anyhow::Result<ExitCode> {
+    use crate::auth::policy::{self, Access};
+    let table = tokio::runtime::Runtime::new()
+        .context("starting the async runtime")?
+        .block_on(async { crate::http::route_table() });
+    for (method, path) in table {
+        let parsed = method.parse().unwrap_or(axum::http::Method::GET);
+        let access = match policy::required(&parsed, &path) {
+            Access::Public => "public".to_string(),
+            Access::Role(role) => role.to_string(),
+        };
+        println!(
+            "{}",
+            serde_json::json!({ "method": method, "path": path, "access": access })
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,20 +1,54 @@
-//! The HTTP surface: server-rendered pages, static assets and health.
+//! The HTTP surface: server-rendered pages, server functions, auth routes and
+//! static assets, all behind the auth gate.
 
+use crate::auth::{gate::gate, routes as auth_routes, Auth};
+use app::backend::{Backend, BackendHandle};
 use app::{shell, App};
-use axum::{routing::get, Router};
-use leptos::prelude::LeptosOptions;
+use axum::{middleware, routing::get, Router};
+use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
 
-pub fn router(options: LeptosOptions) -> Router {
+/// Every route the server registers, as `(method, path)`: our own, the pages,
+/// and the server functions. The auth tests walk this list, so a new route is
+/// covered by the denial tests the moment it exists.
+pub fn route_table() -> Vec<(String, String)> {
+    let mut table: Vec<(String, String)> = vec![("GET".into(), "/healthz".into())];
+    table.extend(
+        auth_routes::ROUTES
+            .iter()
+            .map(|(method, path)| (method.to_string(), path.to_string())),
+    );
+    for listing in generate_route_list(App) {
+        for method in listing.methods() {
+            table.push((
+                format!("{method:?}").to_uppercase(),
+                listing.path().to_string(),
+            ));
+        }
+    }
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        table.push((method.to_string(), path.to_string()));
+    }
+    table.sort();
+    table.dedup();
+    table
+}
+
+pub fn router(options: LeptosOptions, auth: Auth, backend: Arc<dyn Backend>) -> Router {
     let routes = generate_route_list(App);
-    Router::new()
+    let handle = BackendHandle(backend);
+    let pages = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .leptos_routes(&options, routes, {
+        .leptos_routes_with_context(&options, routes, move || provide_context(handle.clone()), {
             let options = options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(options);
+    pages
+        .merge(auth_routes::router().with_state(auth.clone()))
+        .layer(middleware::from_fn_with_state(auth, gate))
         .layer(CompressionLayer::new())
-        .with_state(options)
 }

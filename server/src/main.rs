@@ -1,5 +1,7 @@
 //! `pinokiocloud`: the dashboard server and its command line.
 
+mod auth;
+mod backend;
 mod cli;
 #[allow(dead_code)] // wired into the server by the front-door work
 mod cloud;

@@ -1,11 +1,14 @@
 //! `pinokiocloud serve`: prepares the home and store, binds, and serves.
 
+use crate::auth::{Auth, AuthDb};
+use crate::backend::ServerBackend;
 use crate::{home, http, site, store::Store};
 use anyhow::Context;
 use leptos::prelude::LeptosOptions;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 
 #[derive(clap::Args, Debug)]
@@ -22,6 +25,12 @@ pub struct ServeArgs {
     /// Built site folder (pkg/ with JS, WASM, CSS) [default: next to the binary].
     #[arg(long, env = "PINOKIOCLOUD_SITE")]
     pub site: Option<PathBuf>,
+    /// Fixed admin login token (at least 16 characters) [default: a new random one each start].
+    #[arg(long, env = "PINOKIOCLOUD_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Also allow signing in with this password (at least 8 characters).
+    #[arg(long, env = "PINOKIOCLOUD_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
 }
 
 impl ServeArgs {
@@ -58,6 +67,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = bind(SocketAddr::new(args.host, args.port)).await?;
     let addr = listener.local_addr().context("reading the bound address")?;
 
+    let (auth, token) = Auth::start(
+        AuthDb::new(store.pool().clone()),
+        args.token.as_deref(),
+        args.password.as_deref(),
+    )
+    .await?;
+    let backend = Arc::new(ServerBackend { auth: auth.clone() });
+
     let options = LeptosOptions::builder()
         .output_name(app::OUTPUT_NAME)
         .site_root(
@@ -71,18 +88,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // A closed stdout (a supervisor that stopped reading) must not kill the server.
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "PinokioCloud is running at {}", open_url(addr));
+    let _ = writeln!(out, "Sign in (admin): {}?token={token}", open_url(addr));
     let _ = writeln!(out, "Home: {}", home.display());
     let _ = out.flush();
     drop(out);
     if site.is_none() {
         eprintln!("warning: no built site found (pkg/{}.js); pages render but are not interactive. Build it with `make build`.", app::OUTPUT_NAME);
     }
-    axum::serve(listener, http::router(options))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("serving HTTP")
+    let router = http::router(options, auth, backend);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("serving HTTP")
 }
 
 async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::SqlitePool;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub const DB_FILE: &str = "pinokiocloud.db";
 
@@ -36,6 +36,10 @@ impl Store {
         Ok(Store { pool })
     }
 
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// Records when this home was first served; returns that time (RFC 3339).
     pub async fn first_started_at(&self) -> anyhow::Result<String> {
         sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES ('first_started_at', strftime('%Y-%m-%dT%H:%M:%SZ','now'))")
@@ -51,7 +55,7 @@ impl Store {
     }
 }
 
-fn unusable(path: &PathBuf, existed: bool, cause: &str) -> anyhow::Error {
+fn unusable(path: &Path, existed: bool, cause: &str) -> anyhow::Error {
     if existed {
         anyhow::anyhow!(
             "the database {} cannot be used: {cause}. It was left untouched. \

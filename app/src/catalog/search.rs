@@ -24,7 +24,7 @@ pub fn search<'a>(apps: &'a [CatalogApp], filter: &Filter) -> Vec<&'a CatalogApp
         .filter_map(|app| score(app, &words).map(|s| (s, app)))
         .collect();
     // Stable sort: equal scores keep catalog (name) order.
-    hits.sort_by(|a, b| b.0.cmp(&a.0));
+    hits.sort_by_key(|hit| std::cmp::Reverse(hit.0));
     hits.into_iter().map(|(_, app)| app).collect()
 }
 

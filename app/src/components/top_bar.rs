@@ -1,8 +1,12 @@
+use crate::api::whoami;
+use crate::auth::Role;
 use leptos::prelude::*;
 
-/// The header on every page: the brand, which always leads back to the catalog.
+/// The header on every page: the brand (back to the catalog), and who is
+/// signed in, with Settings for admins only.
 #[component]
 pub fn TopBar() -> impl IntoView {
+    let me = Resource::new(|| (), |_| whoami());
     view! {
         <header class="top-bar">
             <a class="brand" href="/">
@@ -10,7 +14,15 @@ pub fn TopBar() -> impl IntoView {
                 <span>"PinokioCloud"</span>
             </a>
             <nav class="top-nav">
-                <a href="/">"Apps"</a>
+                <a class="nav-apps" href="/">"Apps"</a>
+                <Transition fallback=|| ()>
+                    {move || me.get().and_then(Result::ok).flatten().map(|viewer| view! {
+                        {viewer.role.allows(Role::Admin).then(|| view! { <a href="/settings">"Settings"</a> })}
+                        <span class="role-badge" data-role=viewer.role.as_str() title=viewer.label.clone()>
+                            {viewer.role.as_str()}
+                        </span>
+                    })}
+                </Transition>
             </nav>
         </header>
     }

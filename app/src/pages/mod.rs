@@ -2,8 +2,12 @@
 
 mod app_detail;
 mod catalog;
+mod login;
 mod not_found;
+mod settings;
 
 pub use app_detail::AppDetailPage;
 pub use catalog::CatalogPage;
+pub use login::LoginPage;
 pub use not_found::NotFound;
+pub use settings::SettingsPage;

@@ -1,0 +1,7 @@
+//! Server functions: the UI's calls to the server. Each endpoint's path carries
+//! the role it needs (`view/`, `op/`, `admin/`, `public/`), which the server's
+//! auth gate enforces; the functions check again as defence in depth.
+
+mod auth;
+
+pub use auth::*;

@@ -1,0 +1,30 @@
+//! What server functions need from the server, as a trait the server
+//! implements: the UI crate stays free of SQL and process management.
+
+use crate::api::ShareLink;
+use crate::auth::Role;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Errors are user-facing sentences (what failed and what to do).
+pub trait Backend: Send + Sync + 'static {
+    fn password_enabled(&self) -> bool;
+    fn share_links(&self) -> BoxFuture<'_, Result<Vec<ShareLink>, String>>;
+    /// Creates a link; returns its clear token (shown once).
+    fn create_share_link(
+        &self,
+        role: Role,
+        label: String,
+        expires_at: Option<i64>,
+    ) -> BoxFuture<'_, Result<String, String>>;
+    fn revoke_share_link(&self, id: i64) -> BoxFuture<'_, Result<bool, String>>;
+    /// Replaces the admin login token; returns the new clear token.
+    fn rotate_admin_token(&self) -> BoxFuture<'_, Result<String, String>>;
+}
+
+/// The backend as Leptos context.
+#[derive(Clone)]
+pub struct BackendHandle(pub Arc<dyn Backend>);

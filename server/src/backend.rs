@@ -1,0 +1,63 @@
+//! The server's side of `app::backend::Backend`: what server functions call.
+
+use crate::auth::Auth;
+use app::api::ShareLink;
+use app::auth::Role;
+use app::backend::{Backend, BoxFuture};
+
+pub struct ServerBackend {
+    pub auth: Auth,
+}
+
+/// Server functions show errors to the user: keep the whole cause chain.
+fn user_error(err: anyhow::Error) -> String {
+    format!("{err:#}")
+}
+
+impl Backend for ServerBackend {
+    fn password_enabled(&self) -> bool {
+        self.auth.password_hash.is_some()
+    }
+
+    fn share_links(&self) -> BoxFuture<'_, Result<Vec<ShareLink>, String>> {
+        Box::pin(async move {
+            let rows = self.auth.db.share_links().await.map_err(user_error)?;
+            Ok(rows
+                .into_iter()
+                .filter_map(|row| {
+                    Some(ShareLink {
+                        id: row.id,
+                        role: Role::parse(&row.role)?,
+                        label: row.label,
+                        created_at: row.created_at,
+                        expires_at: row.expires_at,
+                        revoked: row.revoked_at.is_some(),
+                        last_used_at: row.last_used_at,
+                    })
+                })
+                .collect())
+        })
+    }
+
+    fn create_share_link(
+        &self,
+        role: Role,
+        label: String,
+        expires_at: Option<i64>,
+    ) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async move {
+            self.auth
+                .create_share_link(role, &label, expires_at)
+                .await
+                .map_err(user_error)
+        })
+    }
+
+    fn revoke_share_link(&self, id: i64) -> BoxFuture<'_, Result<bool, String>> {
+        Box::pin(async move { self.auth.db.revoke_share_link(id).await.map_err(user_error) })
+    }
+
+    fn rotate_admin_token(&self) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async move { self.auth.rotate_admin_token().await.map_err(user_error) })
+    }
+}
