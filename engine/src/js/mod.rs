@@ -1,0 +1,310 @@
+//! The embedded JavaScript world. One [`Js`] owns one QuickJS runtime and is
+//! used from one thread only (QuickJS is `!Send`); each script run creates
+//! its own. Rust talks to it through a handful of prelude entry points
+//! (`__pinokio.*`) and keeps JS objects alive with `Persistent` handles.
+
+mod natives;
+
+use std::cell::Cell;
+use std::path::Path;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use rquickjs::{
+    CatchResultExt, Context, Ctx, Function, Object, Persistent, Promise, Runtime, Value,
+};
+use serde_json::Value as Json;
+
+pub use natives::Bridge;
+
+const PRELUDE: &str = include_str!("prelude.js");
+
+/// A JS-side failure, already formatted with message and stack.
+#[derive(Debug, Clone)]
+pub struct JsError(pub String);
+
+impl std::fmt::Display for JsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+type JsResult<T> = Result<T, JsError>;
+
+/// A script object kept alive inside the runtime, with its JSON view.
+#[derive(Clone)]
+pub struct ScriptObj {
+    obj: Persistent<Object<'static>>,
+    /// The script with functions dropped: what Rust inspects (`run`, `daemon`, `env`).
+    pub json: Json,
+}
+
+/// The memory scope of one script: `self`, `kernel`, helpers. Per-step values
+/// (`input`, `local`, ...) are layered on top of it for each render.
+#[derive(Clone)]
+pub struct Scope(Persistent<Object<'static>>);
+
+/// One QuickJS runtime with the prelude loaded.
+pub struct Js {
+    // Drop order: JS handles, then the context, then the runtime.
+    render_step_fn: Persistent<Function<'static>>,
+    ctx: Context,
+    _rt: Runtime,
+    /// When the current JS call must give up (checked by QuickJS's
+    /// interrupt handler), so an endless loop in a script is an error.
+    deadline: Rc<Cell<Option<Instant>>>,
+}
+
+/// Longest a script load, module call or menu may compute.
+const LOAD_LIMIT: Duration = Duration::from_secs(30);
+/// Longest one template render may compute.
+const RENDER_LIMIT: Duration = Duration::from_secs(5);
+
+impl Js {
+    /// Creates a runtime whose natives answer through `bridge`.
+    pub fn new(bridge: Rc<dyn Bridge>) -> JsResult<Self> {
+        let rt = Runtime::new().map_err(|e| JsError(e.to_string()))?;
+        rt.set_max_stack_size(1024 * 1024);
+        let deadline: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
+        let d = deadline.clone();
+        rt.set_interrupt_handler(Some(Box::new(move || {
+            d.get().is_some_and(|t| Instant::now() > t)
+        })));
+        let ctx = Context::full(&rt).map_err(|e| JsError(e.to_string()))?;
+        let render_step_fn = ctx.with(|ctx| -> JsResult<_> {
+            let natives = natives::install(&ctx, bridge).map_err(|e| JsError(e.to_string()))?;
+            ctx.globals()
+                .set("__native", natives)
+                .map_err(|e| JsError(e.to_string()))?;
+            ctx.eval::<(), _>(PRELUDE)
+                .catch(&ctx)
+                .map_err(|e| JsError(e.to_string()))?;
+            let f: Function = api(&ctx)?.get("renderStepAt").map_err(err(&ctx))?;
+            Ok(Persistent::save(&ctx, f))
+        })?;
+        Ok(Js {
+            render_step_fn,
+            ctx,
+            _rt: rt,
+            deadline,
+        })
+    }
+
+    /// Runs `f` in the context with a time limit.
+    fn guarded<R>(&self, limit: Duration, f: impl FnOnce(Ctx<'_>) -> JsResult<R>) -> JsResult<R> {
+        self.deadline.set(Some(Instant::now() + limit));
+        let r = self.ctx.with(f);
+        let expired = self.deadline.get().is_some_and(|t| Instant::now() > t);
+        self.deadline.set(None);
+        match r {
+            Err(JsError(m)) if expired => Err(JsError(format!(
+                "gave up after {}s of JavaScript (an endless loop?): {m}",
+                limit.as_secs()
+            ))),
+            other => other,
+        }
+    }
+
+    /// Loads a script file through `require` and resolves its shape: plain
+    /// object, (async) function of `(kernel, info)`, or class.
+    pub fn load_script(&self, file: &Path) -> JsResult<ScriptObj> {
+        let file = file.to_string_lossy().into_owned();
+        self.guarded(LOAD_LIMIT, |ctx| {
+            let api = api(&ctx)?;
+            let load: Function = api.get("load").map_err(err(&ctx))?;
+            let promise: Promise = load.call((file.clone(),)).catch(&ctx).map_err(caught)?;
+            let value: Value = finish(&ctx, promise)?;
+            let obj = value.as_object().cloned().ok_or_else(|| {
+                JsError(format!(
+                    "{file}: the script must export an object (or a function returning one)"
+                ))
+            })?;
+            let json = to_json(&ctx, &api, obj.clone().into_value())?;
+            Ok(ScriptObj {
+                obj: Persistent::save(&ctx, obj),
+                json,
+            })
+        })
+    }
+
+    /// Builds the memory scope for a script run from `cwd`.
+    pub fn scope(&self, file: &Path, cwd: &Path, script: &ScriptObj) -> JsResult<Scope> {
+        self.guarded(RENDER_LIMIT, |ctx| {
+            let api = api(&ctx)?;
+            let f: Function = api.get("scope").map_err(err(&ctx))?;
+            let me = script.obj.clone().restore(&ctx).map_err(err(&ctx))?;
+            let scope: Object = f
+                .call((
+                    file.to_string_lossy().into_owned(),
+                    cwd.to_string_lossy().into_owned(),
+                    me,
+                ))
+                .catch(&ctx)
+                .map_err(caught)?;
+            Ok(Scope(Persistent::save(&ctx, scope)))
+        })
+    }
+
+    /// A scope with no script (`self` is `{}`), for rendering loose templates.
+    pub fn empty_scope(&self, cwd: &Path) -> JsResult<Scope> {
+        self.guarded(RENDER_LIMIT, |ctx| {
+            let api = api(&ctx)?;
+            let f: Function = api.get("scope").map_err(err(&ctx))?;
+            let cwd = cwd.to_string_lossy().into_owned();
+            let me = Object::new(ctx.clone()).map_err(err(&ctx))?;
+            let scope: Object = f
+                .call((format!("{cwd}/_"), cwd, me))
+                .catch(&ctx)
+                .map_err(caught)?;
+            Ok(Scope(Persistent::save(&ctx, scope)))
+        })
+    }
+
+    /// Renders step `index` of `script[key]` with `memory` (a JSON object of
+    /// the per-step values). Returns the rendered step and its `when` verdict.
+    pub fn render_step(
+        &self,
+        script: &ScriptObj,
+        key: &str,
+        index: usize,
+        scope: &Scope,
+        memory: &str,
+    ) -> JsResult<(Json, Option<bool>)> {
+        self.guarded(RENDER_LIMIT, |ctx| {
+            let me = script.obj.clone().restore(&ctx).map_err(err(&ctx))?;
+            let scope = scope.0.clone().restore(&ctx).map_err(err(&ctx))?;
+            let f = self
+                .render_step_fn
+                .clone()
+                .restore(&ctx)
+                .map_err(err(&ctx))?;
+            let out: String = f
+                .call((me, key, index as u32, scope, memory))
+                .catch(&ctx)
+                .map_err(caught)?;
+            let mut v: Json = serde_json::from_str(&out).map_err(|e| JsError(e.to_string()))?;
+            let when = v.get("when").and_then(Json::as_bool);
+            Ok((v["step"].take(), when))
+        })
+    }
+
+    /// Renders any JSON value's templates with `memory` layered on `scope`.
+    pub fn render(&self, value: &Json, scope: &Scope, memory: &str) -> JsResult<Json> {
+        self.guarded(RENDER_LIMIT, |ctx| {
+            let api = api(&ctx)?;
+            let mem = self.mem(&ctx, &api, scope, memory)?;
+            let f: Function = api.get("render").map_err(err(&ctx))?;
+            let out: String = f
+                .call((value.to_string(), mem))
+                .catch(&ctx)
+                .map_err(caught)?;
+            serde_json::from_str(&out).map_err(|e| JsError(e.to_string()))
+        })
+    }
+
+    /// Calls `method` of the JS module at `file` with `(req, ondata, kernel)`.
+    pub fn call_module(&self, file: &Path, method: &str, req: &Json) -> JsResult<Json> {
+        self.call_api_async(
+            "callModule",
+            (
+                file.to_string_lossy().into_owned(),
+                method.to_string(),
+                req.to_string(),
+            ),
+        )
+    }
+
+    /// Evaluates a launcher file (`pinokio.js`) and renders its menu.
+    pub fn menu(&self, file: &Path) -> JsResult<Json> {
+        self.call_api_async("menu", (file.to_string_lossy().into_owned(),))
+    }
+
+    fn call_api_async<A>(&self, name: &str, args: A) -> JsResult<Json>
+    where
+        A: for<'js> rquickjs::function::IntoArgs<'js>,
+    {
+        self.guarded(LOAD_LIMIT, |ctx| {
+            let api = api(&ctx)?;
+            let f: Function = api.get(name).map_err(err(&ctx))?;
+            let p: Promise = f.call(args).catch(&ctx).map_err(caught)?;
+            let out: String = finish(&ctx, p)?;
+            serde_json::from_str(&out).map_err(|e| JsError(e.to_string()))
+        })
+    }
+
+    fn mem<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        api: &Object<'js>,
+        scope: &Scope,
+        memory: &str,
+    ) -> JsResult<Object<'js>> {
+        let f: Function = api.get("mem").map_err(err(ctx))?;
+        let scope = scope.0.clone().restore(ctx).map_err(err(ctx))?;
+        f.call((scope, memory.to_string()))
+            .catch(ctx)
+            .map_err(caught)
+    }
+}
+
+fn api<'js>(ctx: &Ctx<'js>) -> JsResult<Object<'js>> {
+    ctx.globals().get("__pinokio").map_err(err(ctx))
+}
+
+fn to_json<'js>(ctx: &Ctx<'js>, api: &Object<'js>, v: Value<'js>) -> JsResult<Json> {
+    let f: Function = api.get("toJson").map_err(err(ctx))?;
+    let s: String = f.call((v,)).catch(ctx).map_err(caught)?;
+    serde_json::from_str(&s).map_err(|e| JsError(e.to_string()))
+}
+
+/// Drives the QuickJS job queue until `p` settles. A promise that can never
+/// settle (waiting on a timer or I/O we do not have) is an error, not a hang.
+fn finish<'js, T: rquickjs::FromJs<'js>>(ctx: &Ctx<'js>, p: Promise<'js>) -> JsResult<T> {
+    match p.finish::<T>() {
+        Ok(v) => Ok(v),
+        Err(rquickjs::Error::WouldBlock) => Err(JsError(
+            "a promise never settled (awaiting something unsupported)".into(),
+        )),
+        Err(e) => Err(caught(rquickjs::CaughtError::from_error(ctx, e))),
+    }
+}
+
+fn caught(e: rquickjs::CaughtError<'_>) -> JsError {
+    JsError(match e {
+        rquickjs::CaughtError::Exception(ex) => {
+            let msg = ex.message().unwrap_or_default();
+            let stack = ex.stack().unwrap_or_default();
+            let name = ex
+                .get::<_, String>("name")
+                .unwrap_or_else(|_| "Error".into());
+            let at = first_frame(&stack);
+            if at.is_empty() {
+                format!("{name}: {msg}")
+            } else {
+                format!("{name}: {msg} (at {at})")
+            }
+        }
+        rquickjs::CaughtError::Value(v) => format!("thrown: {v:?}"),
+        rquickjs::CaughtError::Error(e) => e.to_string(),
+    })
+}
+
+/// The innermost `file:line` of a QuickJS stack, skipping the prelude.
+fn first_frame(stack: &str) -> String {
+    stack
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("at "))
+        .map(|l| {
+            l.rsplit_once('(')
+                .map(|(_, r)| r.trim_end_matches(')'))
+                .unwrap_or(l)
+        })
+        .find(|l| !l.starts_with("eval_script") && !l.starts_with("<input>") && l.contains(':'))
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn err<'js>(ctx: &Ctx<'js>) -> impl Fn(rquickjs::Error) -> JsError + 'js {
+    let ctx = ctx.clone();
+    move |e| caught(rquickjs::CaughtError::from_error(&ctx, e))
+}

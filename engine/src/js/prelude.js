@@ -1,0 +1,402 @@
+// PinokioCloud JS prelude: the small Node-like world launcher scripts expect
+// (CommonJS `require`, `path`, `os`, `fs`, `Buffer`), plus the template
+// renderer and the `kernel`/`info` objects. `N` holds the Rust natives.
+// Everything is written for this engine; it mirrors Node behaviour only as far
+// as launcher scripts observed in the wild rely on it.
+(function (N) {
+  "use strict";
+  const G = globalThis;
+  const SYS = JSON.parse(N.sysinfo());
+
+  // ---------------------------------------------------------------- path --
+  function normalizeParts(parts, absolute) {
+    const out = [];
+    for (const p of parts) {
+      if (!p || p === ".") continue;
+      if (p === "..") {
+        if (out.length && out[out.length - 1] !== "..") out.pop();
+        else if (!absolute) out.push("..");
+      } else out.push(p);
+    }
+    return out;
+  }
+  const path = {
+    sep: "/",
+    delimiter: ":",
+    normalize(p) {
+      p = String(p);
+      if (p === "") return ".";
+      const abs = p.startsWith("/");
+      const trailing = p.endsWith("/");
+      let s = normalizeParts(p.split("/"), abs).join("/");
+      if (!s && !abs) s = ".";
+      if (s && trailing) s += "/";
+      return (abs ? "/" : "") + s;
+    },
+    join(...args) {
+      const parts = args.map(String).filter((x) => x.length);
+      return parts.length ? path.normalize(parts.join("/")) : ".";
+    },
+    resolve(...args) {
+      let r = "";
+      for (let i = args.length - 1; i >= 0 && !r.startsWith("/"); i--) {
+        const a = String(args[i]);
+        if (a) r = r ? a + "/" + r : a;
+      }
+      if (!r.startsWith("/")) r = N.cwd() + (r ? "/" + r : "");
+      const s = "/" + normalizeParts(r.split("/"), true).join("/");
+      return s;
+    },
+    isAbsolute(p) { return String(p).startsWith("/"); },
+    dirname(p) {
+      p = String(p);
+      if (!p) return ".";
+      const t = p.length > 1 ? p.replace(/\/+$/, "") : p;
+      const i = t.lastIndexOf("/");
+      if (i < 0) return ".";
+      if (i === 0) return "/";
+      return t.slice(0, i);
+    },
+    basename(p, ext) {
+      p = String(p).replace(/\/+$/, "");
+      let b = p.slice(p.lastIndexOf("/") + 1);
+      if (ext && b.endsWith(ext) && b !== ext) b = b.slice(0, b.length - ext.length);
+      return b;
+    },
+    extname(p) {
+      const b = path.basename(p);
+      const i = b.lastIndexOf(".");
+      return i <= 0 ? "" : b.slice(i);
+    },
+    relative(from, to) {
+      const f = path.resolve(from).split("/").filter(Boolean);
+      const t = path.resolve(to).split("/").filter(Boolean);
+      let i = 0;
+      while (i < f.length && i < t.length && f[i] === t[i]) i++;
+      return f.slice(i).map(() => "..").concat(t.slice(i)).join("/");
+    },
+    parse(p) {
+      const base = path.basename(p);
+      const ext = path.extname(p);
+      const dir = String(p).includes("/") ? path.dirname(p) : "";
+      return { root: String(p).startsWith("/") ? "/" : "", dir, base, ext, name: ext ? base.slice(0, -ext.length) : base };
+    },
+    format(o) {
+      const base = o.base || (o.name || "") + (o.ext || "");
+      return o.dir ? o.dir + "/" + base : (o.root || "") + base;
+    },
+    toNamespacedPath(p) { return p; },
+  };
+  path.posix = path;
+
+  // ------------------------------------------------------------------ os --
+  const os = {
+    EOL: "\n",
+    platform: () => SYS.platform,
+    arch: () => SYS.arch,
+    type: () => ({ linux: "Linux", darwin: "Darwin", win32: "Windows_NT" })[SYS.platform] || SYS.platform,
+    release: () => SYS.release || "",
+    homedir: () => SYS.homedir,
+    tmpdir: () => "/tmp",
+    hostname: () => SYS.hostname || "localhost",
+    totalmem: () => SYS.ram_bytes,
+    freemem: () => SYS.ram_bytes,
+    cpus: () => Array.from({ length: SYS.cpus }, () => ({ model: "cpu", speed: 0 })),
+    userInfo: () => ({ username: SYS.username || "user", homedir: SYS.homedir }),
+    endianness: () => "LE",
+  };
+
+  // -------------------------------------------------------------- Buffer --
+  class Buffer {
+    constructor(text) { this._t = text; this.length = text.length; }
+    static from(x, enc) {
+      if (x instanceof Buffer) return new Buffer(x._t);
+      x = String(x);
+      if (enc === "base64") return new Buffer(N.b64decode(x));
+      if (enc === "hex") return new Buffer(x.replace(/../g, (h) => String.fromCharCode(parseInt(h, 16))));
+      return new Buffer(x);
+    }
+    static isBuffer(x) { return x instanceof Buffer; }
+    toString(enc) {
+      if (enc === "base64") return N.b64encode(this._t);
+      if (enc === "hex") return Array.from(this._t, (c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join("");
+      return this._t;
+    }
+  }
+
+  // ------------------------------------------------------------------ fs --
+  function fsCall(fn) {
+    return function (...a) {
+      try { return fn(...a); } catch (e) {
+        const msg = String(e && e.message ? e.message : e);
+        const err = new Error(msg);
+        const m = /^(E[A-Z]+)/.exec(msg);
+        if (m) err.code = m[1];
+        throw err;
+      }
+    };
+  }
+  const textOf = (d) => (d instanceof Buffer ? d._t : typeof d === "string" ? d : JSON.stringify(d));
+  const stat = (p) => {
+    const s = JSON.parse(N.stat(path.resolve(String(p))));
+    return { size: s.size, mtimeMs: s.mtime_ms, mtime: new Date(s.mtime_ms), isFile: () => s.file, isDirectory: () => s.dir, isSymbolicLink: () => s.symlink };
+  };
+  const fsSync = {
+    existsSync: (p) => N.exists(path.resolve(String(p))),
+    readFileSync: fsCall((p, o) => {
+      const t = N.readFile(path.resolve(String(p)));
+      const enc = typeof o === "string" ? o : o && o.encoding;
+      return enc ? t : Buffer.from(t);
+    }),
+    writeFileSync: fsCall((p, d) => N.writeFile(path.resolve(String(p)), textOf(d), false)),
+    appendFileSync: fsCall((p, d) => N.writeFile(path.resolve(String(p)), textOf(d), true)),
+    mkdirSync: fsCall((p, o) => N.mkdir(path.resolve(String(p)), !!(o && o.recursive))),
+    readdirSync: fsCall((p, o) => {
+      const names = JSON.parse(N.readdir(path.resolve(String(p))));
+      if (!(o && o.withFileTypes)) return names;
+      return names.map((n) => {
+        const s = stat(path.resolve(String(p), n));
+        return { name: n, isFile: s.isFile, isDirectory: s.isDirectory, isSymbolicLink: s.isSymbolicLink };
+      });
+    }),
+    statSync: fsCall(stat),
+    lstatSync: fsCall(stat),
+    rmSync: fsCall((p, o) => N.rm(path.resolve(String(p)), !!(o && o.recursive), !!(o && o.force))),
+    unlinkSync: fsCall((p) => N.rm(path.resolve(String(p)), false, false)),
+    rmdirSync: fsCall((p, o) => N.rm(path.resolve(String(p)), !!(o && o.recursive), false)),
+    accessSync: fsCall((p) => { if (!N.exists(path.resolve(String(p)))) throw new Error("ENOENT: no such file or directory, access '" + p + "'"); }),
+    copyFileSync: fsCall((a, b) => N.writeFile(path.resolve(String(b)), N.readFile(path.resolve(String(a))), false)),
+    constants: { F_OK: 0, R_OK: 4, W_OK: 2, X_OK: 1 },
+  };
+  const promises = {};
+  for (const [k, f] of Object.entries(fsSync)) {
+    if (k.endsWith("Sync")) promises[k.slice(0, -4)] = (...a) => new Promise((res, rej) => { try { res(f(...a)); } catch (e) { rej(e); } });
+  }
+  const fs = Object.assign({}, fsSync, { promises });
+  for (const [k, f] of Object.entries(fsSync)) {
+    if (k.endsWith("Sync")) {
+      fs[k.slice(0, -4)] = (...a) => {
+        const cb = typeof a[a.length - 1] === "function" ? a.pop() : null;
+        let r, err = null;
+        try { r = f(...a); } catch (e) { err = e; }
+        if (cb) Promise.resolve().then(() => cb(err, r));
+      };
+    }
+  }
+  fs.exists = (p, cb) => { const r = N.exists(path.resolve(String(p))); if (cb) Promise.resolve().then(() => cb(r)); };
+
+  const util = {
+    format: (...a) => a.map((x) => (typeof x === "string" ? x : JSON.stringify(x))).join(" "),
+    inspect: (x) => JSON.stringify(x),
+    promisify: (f) => (...a) => new Promise((res, rej) => f(...a, (e, v) => (e ? rej(e) : res(v)))),
+    isDeepStrictEqual: (a, b) => JSON.stringify(a) === JSON.stringify(b),
+  };
+  const url = {
+    pathToFileURL: (p) => ({ href: "file://" + path.resolve(p), toString() { return this.href; } }),
+    fileURLToPath: (u) => String(u).replace(/^file:\/\//, ""),
+    URL: G.URL,
+  };
+
+  // ------------------------------------------------------------- console --
+  const fmt = (a) => a.map((x) => (typeof x === "string" ? x : (() => { try { return JSON.stringify(x); } catch (e) { return String(x); } })())).join(" ");
+  G.console = { log: (...a) => N.log(fmt(a)), info: (...a) => N.log(fmt(a)), warn: (...a) => N.log(fmt(a)), error: (...a) => N.log(fmt(a)), debug: () => {} };
+  G.Buffer = Buffer;
+  G.process = { platform: SYS.platform, arch: SYS.arch, env: JSON.parse(N.env()), cwd: () => N.cwd(), versions: { node: "20.0.0" } };
+  G.setTimeout = (f, ms, ...a) => { Promise.resolve().then(() => f(...a)); return 0; };
+  G.clearTimeout = () => {};
+
+  // ------------------------------------------------------------- require --
+  const builtins = { path, os, fs, "fs/promises": promises, util, url };
+  let cache = Object.create(null);
+  function resolveFile(p) {
+    for (const c of [p, p + ".js", p + ".json", p + "/index.js", p + "/index.json"]) {
+      if (N.isFile(c)) return c;
+    }
+    throw new Error("Cannot find module '" + p + "'");
+  }
+  function makeRequire(dir) {
+    const req = (id) => {
+      id = String(id);
+      const name = id.startsWith("node:") ? id.slice(5) : id;
+      if (Object.prototype.hasOwnProperty.call(builtins, name)) return builtins[name];
+      if (!(id.startsWith("./") || id.startsWith("../") || id.startsWith("/") || id === "." || id === "..")) {
+        throw new Error("Cannot find module '" + id + "' (available: relative files and the built-ins " + Object.keys(builtins).join(", ") + ")");
+      }
+      return loadFile(resolveFile(path.resolve(dir, id))).exports;
+    };
+    req.resolve = (id) => resolveFile(path.resolve(dir, id));
+    req.cache = cache;
+    return req;
+  }
+  function loadFile(file) {
+    if (cache[file]) return cache[file];
+    const module = { exports: {}, filename: file, id: file, loaded: false, paths: [] };
+    cache[file] = module;
+    try {
+      const src = N.readFile(file);
+      if (file.endsWith(".json")) {
+        try { module.exports = JSON.parse(src); } catch (e) { throw new SyntaxError(file + ": invalid JSON: " + e.message); }
+      } else {
+        const body = src.startsWith("#!") ? "//" + src : src;
+        const fn = N.compile("(function (exports, require, module, __filename, __dirname) {" + body + "\n})", file);
+        const dir = path.dirname(file);
+        fn.call(module.exports, module.exports, makeRequire(dir), module, file, dir);
+      }
+    } catch (e) {
+      delete cache[file];
+      throw e;
+    }
+    module.loaded = true;
+    return module;
+  }
+  G.require = makeRequire(N.cwd());
+
+  // ------------------------------------------------------------ templates --
+  // Templates are JavaScript expressions evaluated with the memory object in
+  // scope. Compiled functions are cached by source text.
+  const tcache = new Map();
+  function compileExpr(expr) {
+    let f = tcache.get(expr);
+    if (!f) {
+      try {
+        f = new Function("__m", "with (__m) { return (" + expr + "\n); }");
+      } catch (e) {
+        throw new SyntaxError("template syntax error in {{" + expr + "}}: " + e.message);
+      }
+      tcache.set(expr, f);
+    }
+    return f;
+  }
+  const WHOLE = /^\s*\{\{([\s\S]*?)\}\}\s*$/;
+  const ANY = /\{\{([\s\S]*?)\}\}/g;
+  const toText = (v) => (v === undefined || v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
+  // A template whose evaluation fails (an unknown name, a property of
+  // undefined) is kept as written, so templates meant for a later pass (like
+  // `{{event.matches[0][1]}}` inside `on` handlers) survive step rendering.
+  function renderString(s, m) {
+    if (s.indexOf("{{") < 0) return s;
+    const w = WHOLE.exec(s);
+    if (w && w[1].indexOf("{{") < 0 && w[1].indexOf("}}") < 0) {
+      const f = compileExpr(w[1]);
+      try { return f(m); } catch (e) { return s; }
+    }
+    return s.replace(ANY, (all, expr) => {
+      const f = compileExpr(expr);
+      try { return toText(f(m)); } catch (e) { return all; }
+    });
+  }
+  function render(v, m) {
+    if (typeof v === "string") return renderString(v, m);
+    if (Array.isArray(v)) return v.map((x) => render(x, m));
+    if (v && typeof v === "object" && !(v instanceof RegExp)) {
+      const o = {};
+      for (const k of Object.keys(v)) {
+        const x = v[k];
+        if (typeof x !== "function") o[k] = render(x, m);
+      }
+      return o;
+    }
+    return v;
+  }
+  // `when` treats a failing template as false, like an undefined value.
+  function renderWhen(v, m) {
+    if (typeof v !== "string") return !!v;
+    if (v.indexOf("{{") < 0) return !!v;
+    const w = WHOLE.exec(v);
+    if (w) {
+      const f = compileExpr(w[1]);
+      try { return !!f(m); } catch (e) { return false; }
+    }
+    return !!renderString(v, m);
+  }
+
+  // --------------------------------------------------- kernel / info / vars --
+  function kernelFor(cwd, file) {
+    const res = (...a) => path.resolve(cwd, ...a.map(String));
+    const local = new Proxy({}, { get: (_, k) => (typeof k === "string" ? JSON.parse(N.localOf(path.resolve(k))) : undefined) });
+    return {
+      platform: SYS.platform, arch: SYS.arch, gpu: SYS.gpu, gpus: SYS.gpus, gpu_model: SYS.gpu_model,
+      vram: SYS.vram, ram: SYS.ram, homedir: SYS.home, envs: JSON.parse(N.envFor(file || path.resolve(cwd, "_"))),
+      path: (...a) => path.resolve(SYS.home, ...a.map(String)),
+      exists: (...a) => N.exists(res(...a)),
+      running: (...a) => N.running(res(...a)),
+      which: (n) => N.which(String(n)),
+      port: () => Promise.resolve(N.port()),
+      memory: { local, global: local },
+      local: (...a) => JSON.parse(N.localOf(res(...a))),
+      script: { local: (...a) => JSON.parse(N.localOf(res(...a))), running: (...a) => N.running(res(...a)) },
+      bin: { path: (...a) => path.resolve(SYS.home, "bin", ...a.map(String)) },
+      template: { render: (v, m) => render(v, m || {}) },
+      os, fs, require: G.require,
+    };
+  }
+  function infoFor(dir) {
+    const res = (...a) => path.resolve(dir, ...a.map(String));
+    return {
+      path: res, cwd: () => dir, exists: (...a) => N.exists(res(...a)), running: (...a) => N.running(res(...a)),
+      local: (...a) => JSON.parse(N.localOf(res(...a))),
+    };
+  }
+  function scopeFor(file, cwd, self) {
+    const kernel = kernelFor(cwd, file);
+    return {
+      self, kernel, os, path, fs, require: makeRequire(path.dirname(file)),
+      platform: SYS.platform, arch: SYS.arch, gpu: SYS.gpu, gpus: SYS.gpus, gpu_model: SYS.gpu_model,
+      vram: SYS.vram, ram: SYS.ram, envs: kernel.envs, env: kernel.envs,
+      cwd, dirname: path.dirname(file), name: path.basename(path.dirname(file)),
+      which: kernel.which, exists: kernel.exists, running: kernel.running,
+      Buffer, console: G.console,
+    };
+  }
+
+  function instantiate(m, kernel, info) {
+    if (typeof m !== "function") return m;
+    if (/^class[\s{]/.test(Function.prototype.toString.call(m))) return new m(kernel, info);
+    return m(kernel, info);
+  }
+  const plain = (v) => JSON.stringify(v === undefined ? null : v, (k, x) => (typeof x === "function" ? undefined : x));
+
+  G.__pinokio = {
+    reset() { cache = Object.create(null); },
+    load(file) {
+      return Promise.resolve(instantiate(loadFile(file).exports, kernelFor(path.dirname(file)), infoFor(path.dirname(file))));
+    },
+    toJson: plain,
+    scope(file, cwd, self) { return scopeFor(file, cwd, self); },
+    mem(scope, json) { return Object.assign(Object.create(scope), JSON.parse(json)); },
+    renderStepAt(self, key, index, scope, json) {
+      const steps = self[key];
+      const step = steps && steps[index];
+      if (!step || typeof step !== "object") throw new Error("step " + index + " is not an object");
+      return G.__pinokio.renderStep(step, Object.assign(Object.create(scope), JSON.parse(json)));
+    },
+    renderStep(step, mem) {
+      const out = {};
+      for (const k of Object.keys(step)) {
+        if (k !== "when" && typeof step[k] !== "function") out[k] = render(step[k], mem);
+      }
+      const when = Object.prototype.hasOwnProperty.call(step, "when") ? renderWhen(step.when, mem) : null;
+      // `render` already dropped functions: no replacer needed (faster).
+      return JSON.stringify({ step: out, when });
+    },
+    render(valueJson, mem) { return plain(render(JSON.parse(valueJson), mem)); },
+    callModule(file, method, reqJson) {
+      let m = loadFile(file).exports;
+      const kernel = kernelFor(path.dirname(file));
+      if (typeof m === "function" && /^class[\s{]/.test(Function.prototype.toString.call(m))) m = new m();
+      const f = m && m[method];
+      if (typeof f !== "function") throw new Error("module " + file + " has no method '" + method + "'");
+      const req = JSON.parse(reqJson);
+      return Promise.resolve(f.call(m, req, (d) => N.log(fmt([d])), kernel)).then(plain);
+    },
+    menu(file) {
+      const dir = path.dirname(file);
+      const kernel = kernelFor(dir), info = infoFor(dir);
+      return Promise.resolve(instantiate(loadFile(file).exports, kernel, info)).then((launcher) => {
+        const l = launcher || {};
+        const m = typeof l.menu === "function" ? l.menu(kernel, info) : l.menu;
+        return Promise.resolve(m).then((menu) => plain({ title: l.title, description: l.description, icon: l.icon, version: l.version, menu: menu || [] }));
+      });
+    },
+  };
+})(__native);

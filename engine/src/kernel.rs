@@ -1,0 +1,45 @@
+//! State shared by every run of one engine: home folder, machine facts,
+//! `local` memory and the running-script registry. `Send + Sync`; each run
+//! keeps its own JS runtime on its own thread.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use crate::memory::{Memory, Registry};
+use crate::sys::SystemInfo;
+
+pub struct Kernel {
+    /// Pinokio home (`~/pinokio`): apps live in `<home>/api/<app>`.
+    pub home: PathBuf,
+    pub system: SystemInfo,
+    pub memory: Memory,
+    pub registry: Registry,
+    sys_json: String,
+}
+
+impl Kernel {
+    pub fn new(home: PathBuf, system: SystemInfo) -> Self {
+        let homedir = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+        let sys_json = json!({
+            "platform": system.platform, "arch": system.arch, "gpu": system.gpu,
+            "gpus": system.gpus, "gpu_model": system.gpu_model(), "vram": system.vram_gib(),
+            "ram": system.ram, "ram_bytes": system.ram * 1024 * 1024 * 1024, "cpus": system.cpus,
+            "homedir": homedir, "home": home, "hostname": "localhost",
+            "username": std::env::var("USER").unwrap_or_else(|_| "user".into()),
+        })
+        .to_string();
+        Kernel {
+            home,
+            system,
+            memory: Memory::default(),
+            registry: Registry::default(),
+            sys_json,
+        }
+    }
+
+    /// Machine facts as the JS prelude reads them.
+    pub fn sysinfo_json(&self) -> String {
+        self.sys_json.clone()
+    }
+}

@@ -1,0 +1,108 @@
+//! Step methods behind one dispatch table. Each handler gets the step
+//! context, the rendered `params` and the whole rendered step. In plan mode
+//! the dispatcher records every step and handlers skip side effects.
+
+mod flow;
+mod fs;
+mod input;
+mod json;
+mod local;
+mod module;
+mod net;
+mod notify;
+mod script;
+mod shell;
+mod web;
+
+use serde_json::Value;
+
+use crate::error::{MethodError, MethodResult};
+use crate::runner::{StepCtx, Target};
+
+/// What the runner does after a step.
+#[derive(Debug)]
+pub enum Flow {
+    /// Go on; the value becomes the next step's `input`.
+    Next(Value),
+    /// Continue at another step with this `input` (`jump`/`goto`).
+    Jump(Target, Value),
+    /// End the script, returning this value to the caller (`script.return`).
+    Return(Value),
+}
+
+type Handler = fn(&StepCtx<'_>, &Value, &Value) -> MethodResult<Flow>;
+
+/// Every built-in method. Names are exactly what scripts write.
+const TABLE: &[(&str, Handler)] = &[
+    ("shell.run", shell::run),
+    ("exec", shell::run),
+    ("shell.start", shell::start),
+    ("shell.enter", shell::enter),
+    ("shell.write", shell::write),
+    ("shell.stop", shell::stop),
+    ("fs.write", fs::write),
+    ("fs.read", fs::read),
+    ("fs.cat", fs::read),
+    ("fs.rm", fs::rm),
+    ("fs.copy", fs::copy),
+    ("fs.link", fs::link),
+    ("fs.download", fs::download),
+    ("fs.open", web::open),
+    ("hf.download", fs::hf_download),
+    ("json.get", json::get),
+    ("json.set", json::set),
+    ("json.rm", json::rm),
+    ("self.set", json::set),
+    ("local.set", local::set),
+    ("global.set", local::set),
+    ("log", local::log),
+    ("script.start", script::start),
+    ("script.stop", script::stop),
+    ("script.return", script::ret),
+    ("script.download", script::download),
+    ("jump", flow::jump),
+    ("goto", flow::jump),
+    ("process.wait", flow::wait),
+    ("notify", notify::notify),
+    ("input", input::input),
+    ("filepicker.open", input::filepicker),
+    ("web.open", web::open),
+    ("browser.open", web::open),
+    ("proxy.start", web::proxy),
+    ("proxy.stop", web::proxy),
+    ("net", net::request),
+];
+
+/// Names of all built-in methods.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    TABLE.iter().map(|(n, _)| *n)
+}
+
+/// Runs one rendered step.
+pub fn dispatch(ctx: &StepCtx<'_>, method: &str, step: &Value) -> MethodResult<Flow> {
+    let params = step.get("params").cloned().unwrap_or(Value::Null);
+    if ctx.is_plan() {
+        ctx.record(method, &params);
+    }
+    if let Some((_, handler)) = TABLE.iter().find(|(n, _)| *n == method) {
+        return handler(ctx, &params, step);
+    }
+    if let Some(uri) = step.get("uri").and_then(Value::as_str) {
+        return module::call(ctx, uri, method, &params);
+    }
+    Err(MethodError::msg(format!("unknown method '{method}'")))
+}
+
+/// A string param, or a precise error naming it.
+fn req_str<'a>(params: &'a Value, key: &str) -> MethodResult<&'a str> {
+    params
+        .get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| MethodError::msg(format!("params.{key} is required (a string)")))
+}
+
+/// First present string among `keys`.
+fn any_str<'a>(params: &'a Value, keys: &[&str]) -> Option<&'a str> {
+    keys.iter()
+        .find_map(|k| params.get(*k).and_then(Value::as_str))
+}

@@ -1,0 +1,181 @@
+//! Facts about the machine that templates and `kernel` expose: platform,
+//! arch, GPUs (from `nvidia-smi` on PATH), RAM. Plans override them to
+//! preview another machine.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+
+/// One GPU as scripts see it (`kernel.gpus[i].model`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Gpu {
+    pub vendor: String,
+    pub model: String,
+    /// Video memory in MiB.
+    pub vram: u64,
+}
+
+/// The machine a script runs (or is planned) on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SystemInfo {
+    /// Node-style: `linux`, `darwin`, `win32`.
+    pub platform: String,
+    /// Node-style: `x64`, `arm64`.
+    pub arch: String,
+    /// `nvidia`, `amd`, `apple` or `none`.
+    pub gpu: String,
+    pub gpus: Vec<Gpu>,
+    /// Total RAM in GiB.
+    pub ram: u64,
+    pub cpus: usize,
+}
+
+impl SystemInfo {
+    /// Reads this machine: OS/arch from the build target, GPUs from
+    /// `nvidia-smi` (if on PATH), RAM from `/proc/meminfo`.
+    pub fn detect() -> Self {
+        let platform = match std::env::consts::OS {
+            "macos" => "darwin",
+            "windows" => "win32",
+            other => other,
+        }
+        .to_string();
+        let arch = match std::env::consts::ARCH {
+            "x86_64" => "x64",
+            "aarch64" => "arm64",
+            other => other,
+        }
+        .to_string();
+        let gpus = nvidia_gpus();
+        let gpu = if !gpus.is_empty() {
+            "nvidia"
+        } else if platform == "darwin" && arch == "arm64" {
+            "apple"
+        } else {
+            "none"
+        }
+        .to_string();
+        let cpus = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        SystemInfo {
+            platform,
+            arch,
+            gpu,
+            gpus,
+            ram: ram_gib(),
+            cpus,
+        }
+    }
+
+    /// The same machine seen as another platform/GPU, for plans.
+    pub fn with_overrides(mut self, platform: Option<&str>, gpu: Option<&str>) -> Self {
+        if let Some(p) = platform {
+            self.platform = p.to_string();
+            if p == "darwin" {
+                self.arch = "arm64".into();
+            }
+        }
+        if let Some(g) = gpu {
+            self.gpu = g.to_string();
+            self.gpus = match g {
+                "nvidia" if !self.gpus.iter().any(|x| x.vendor == "nvidia") => {
+                    vec![Gpu {
+                        vendor: "nvidia".into(),
+                        model: "NVIDIA GeForce RTX 4090".into(),
+                        vram: 24564,
+                    }]
+                }
+                "nvidia" => self.gpus,
+                "amd" => vec![Gpu {
+                    vendor: "amd".into(),
+                    model: "AMD Radeon RX 7900 XTX".into(),
+                    vram: 24576,
+                }],
+                "apple" => vec![Gpu {
+                    vendor: "apple".into(),
+                    model: "Apple M2".into(),
+                    vram: 0,
+                }],
+                _ => vec![],
+            };
+        }
+        self
+    }
+
+    /// Model of the first GPU, if any.
+    pub fn gpu_model(&self) -> Option<&str> {
+        self.gpus.first().map(|g| g.model.as_str())
+    }
+
+    /// Total VRAM of the first GPU in GiB (rounded), 0 without one.
+    pub fn vram_gib(&self) -> u64 {
+        self.gpus
+            .first()
+            .map(|g| (g.vram + 512) / 1024)
+            .unwrap_or(0)
+    }
+}
+
+fn nvidia_gpus() -> Vec<Gpu> {
+    let Some(smi) = which("nvidia-smi") else {
+        return vec![];
+    };
+    let out = Command::new(smi)
+        .args([
+            "--query-gpu=name,memory.total",
+            "--format=csv,noheader,nounits",
+        ])
+        .output();
+    let Ok(out) = out else { return vec![] };
+    if !out.status.success() {
+        return vec![];
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (name, mem) = l.rsplit_once(',')?;
+            Some(Gpu {
+                vendor: "nvidia".into(),
+                model: name.trim().to_string(),
+                vram: mem.trim().parse().unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
+fn ram_gib() -> u64 {
+    let text = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let kb: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    (kb + 512 * 1024) / (1024 * 1024)
+}
+
+/// Finds an executable on PATH.
+pub fn which(name: &str) -> Option<PathBuf> {
+    if name.contains('/') {
+        return is_exec(Path::new(name)).then(|| PathBuf::from(name));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| is_exec(p))
+}
+
+fn is_exec(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// A free TCP port on 127.0.0.1, searching upward from `start`.
+pub fn free_port(start: u16) -> u16 {
+    (start..u16::MAX)
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .unwrap_or(start)
+}

@@ -1,0 +1,117 @@
+//! Shared fixtures: a temporary Pinokio home with apps written from strings.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use engine::{AutoHost, Engine, Event, Gpu, RunOptions, SystemInfo};
+use serde_json::Value;
+
+pub struct Home {
+    pub dir: tempfile::TempDir,
+}
+
+impl Home {
+    pub fn new() -> Self {
+        Home {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `<home>/api/<app>`, created.
+    pub fn app(&self, name: &str) -> PathBuf {
+        let d = self.path().join("api").join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    /// Writes `rel` under app `name` and returns its path.
+    pub fn write(&self, app: &str, rel: &str, text: &str) -> PathBuf {
+        let p = self.app(app).join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    pub fn engine(&self) -> Engine {
+        Engine::new(self.path(), linux_box("none"))
+    }
+}
+
+pub fn linux_box(gpu: &str) -> SystemInfo {
+    let gpus = if gpu == "nvidia" {
+        vec![Gpu {
+            vendor: "nvidia".into(),
+            model: "NVIDIA GeForce RTX 5090".into(),
+            vram: 32607,
+        }]
+    } else {
+        vec![]
+    };
+    SystemInfo {
+        platform: "linux".into(),
+        arch: "x64".into(),
+        gpu: gpu.into(),
+        gpus,
+        ram: 64,
+        cpus: 8,
+    }
+}
+
+/// Runs a script to its end, collecting all events.
+pub fn run(
+    engine: &Engine,
+    script: &Path,
+    args: Value,
+    answers: Value,
+) -> (Result<Value, engine::EngineError>, Vec<Event>) {
+    let (sink, mut rx) = engine::channel();
+    let opts = RunOptions {
+        args,
+        host: Arc::new(AutoHost::new(answers)),
+        events: sink,
+    };
+    let h = engine.start(script, opts).expect("start");
+    let r = h.wait();
+    let mut events = vec![];
+    while let Ok(e) = rx.try_recv() {
+        events.push(e);
+    }
+    (r, events)
+}
+
+pub fn logs(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Log { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn output(events: &[Event]) -> String {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Output { data, .. } => Some(String::from_utf8_lossy(data).into_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn wait_until(mut f: impl FnMut() -> bool, secs: u64) -> bool {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}

@@ -1,0 +1,13 @@
+//! The PinokioCloud server as a library: the `pinokiocloud` binary is a thin
+//! shell over [`cli::Cli`], and integration tests reach the modules directly.
+
+pub mod auth;
+pub mod backend;
+pub mod cli;
+pub mod cloud;
+pub mod engine_cli;
+pub mod home;
+pub mod http;
+pub mod serve;
+pub mod site;
+pub mod store;
