@@ -1,7 +1,7 @@
 //! What server functions need from the server, as a trait the server
 //! implements: the UI crate stays free of SQL and process management.
 
-use crate::api::ShareLink;
+use crate::api::{ShareLink, SystemStatus};
 use crate::auth::Role;
 use std::future::Future;
 use std::pin::Pin;
@@ -23,6 +23,8 @@ pub trait Backend: Send + Sync + 'static {
     fn revoke_share_link(&self, id: i64) -> BoxFuture<'_, Result<bool, String>>;
     /// Replaces the admin login token; returns the new clear token.
     fn rotate_admin_token(&self) -> BoxFuture<'_, Result<String, String>>;
+    /// Platform, tunnel, GPUs and recent load.
+    fn system_status(&self) -> BoxFuture<'_, Result<SystemStatus, String>>;
 }
 
 /// The backend as Leptos context.

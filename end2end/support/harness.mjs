@@ -17,7 +17,7 @@ export const DESKTOP = { width: 1280, height: 800 };
 export async function startServer() {
   const bin = process.env.PINOKIOCLOUD_BIN ?? join(root, "target", "debug", "pinokiocloud");
   const home = mkdtempSync(join(tmpdir(), "pinokiocloud-e2e-"));
-  const child = spawn(bin, ["serve", "--home", home, "--port", "0", "--site", join(root, "target", "site")], {
+  const child = spawn(bin, ["serve", "--home", home, "--port", "0", "--tunnel", "off", "--site", join(root, "target", "site")], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

@@ -1,12 +1,14 @@
 //! The server's side of `app::backend::Backend`: what server functions call.
 
 use crate::auth::Auth;
-use app::api::ShareLink;
+use crate::system::SystemMonitor;
+use app::api::{ShareLink, SystemStatus};
 use app::auth::Role;
 use app::backend::{Backend, BoxFuture};
 
 pub struct ServerBackend {
     pub auth: Auth,
+    pub system: std::sync::Arc<SystemMonitor>,
 }
 
 /// Server functions show errors to the user: keep the whole cause chain.
@@ -59,5 +61,9 @@ impl Backend for ServerBackend {
 
     fn rotate_admin_token(&self) -> BoxFuture<'_, Result<String, String>> {
         Box::pin(async move { self.auth.rotate_admin_token().await.map_err(user_error) })
+    }
+
+    fn system_status(&self) -> BoxFuture<'_, Result<SystemStatus, String>> {
+        Box::pin(async move { Ok(self.system.status().await) })
     }
 }

@@ -1,7 +1,8 @@
 //! The HTTP surface: server-rendered pages, server functions, auth routes and
 //! static assets, all behind the auth gate.
 
-use crate::auth::{gate::gate, routes as auth_routes, Auth};
+use crate::auth::{gate::gate, routes as auth_routes, Auth, SESSION_COOKIE};
+use crate::proxy::{self, ProxyOptions, ProxyTargets};
 use app::backend::{Backend, BackendHandle};
 use app::{shell, App};
 use axum::{middleware, routing::get, Router};
@@ -15,6 +16,11 @@ use tower_http::compression::CompressionLayer;
 /// covered by the denial tests the moment it exists.
 pub fn route_table() -> Vec<(String, String)> {
     let mut table: Vec<(String, String)> = vec![("GET".into(), "/healthz".into())];
+    for method in ["GET", "POST"] {
+        for path in ["/p/{app}", "/p/{app}/{*rest}"] {
+            table.push((method.into(), path.into()));
+        }
+    }
     table.extend(
         auth_routes::ROUTES
             .iter()
@@ -36,7 +42,12 @@ pub fn route_table() -> Vec<(String, String)> {
     table
 }
 
-pub fn router(options: LeptosOptions, auth: Auth, backend: Arc<dyn Backend>) -> Router {
+pub fn router(
+    options: LeptosOptions,
+    auth: Auth,
+    backend: Arc<dyn Backend>,
+    apps: Arc<ProxyTargets>,
+) -> Router {
     let routes = generate_route_list(App);
     let handle = BackendHandle(backend);
     let pages = Router::new()
@@ -49,6 +60,13 @@ pub fn router(options: LeptosOptions, auth: Auth, backend: Arc<dyn Backend>) -> 
         .with_state(options);
     pages
         .merge(auth_routes::router().with_state(auth.clone()))
+        // Running apps' UIs at /p/<app>/; the session cookie never reaches app code.
+        .merge(proxy::router_with(
+            apps,
+            ProxyOptions {
+                hidden_cookies: vec![SESSION_COOKIE.into()],
+            },
+        ))
         .layer(middleware::from_fn_with_state(auth, gate))
         .layer(CompressionLayer::new())
 }

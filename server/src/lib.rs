@@ -8,6 +8,8 @@ pub mod cloud;
 pub mod engine_cli;
 pub mod home;
 pub mod http;
+pub mod proxy;
 pub mod serve;
 pub mod site;
 pub mod store;
+pub mod system;

@@ -1,19 +1,27 @@
-//! `pinokiocloud serve`: prepares the home and store, binds, and serves.
+//! `pinokiocloud serve`: prepares the home and store, binds, opens the front
+//! door to the outside (platform URL or tunnel), and serves.
 
 use crate::auth::{Auth, AuthDb};
 use crate::backend::ServerBackend;
+use crate::cloud::env::SystemEnv;
+use crate::cloud::platform::{self, Platform, PlatformId, PlatformReport};
+use crate::cloud::resources::resource_sampler;
+use crate::cloud::tunnel::{self, ProviderChoice, SupervisorConfig, Tunnel};
+use crate::proxy::ProxyTargets;
+use crate::system::SystemMonitor;
 use crate::{home, http, site, store::Store};
 use anyhow::Context;
 use leptos::prelude::LeptosOptions;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
-    /// Where apps, logs and the database live [default: ~/pinokio].
+    /// Where apps, logs and the database live [default: the platform's, e.g. /workspace/pinokio on RunPod, else ~/pinokio].
     #[arg(long, env = "PINOKIOCLOUD_HOME")]
     pub home: Option<PathBuf>,
     /// Address to listen on; 0.0.0.0 exposes the dashboard to the network.
@@ -31,6 +39,12 @@ pub struct ServeArgs {
     /// Also allow signing in with this password (at least 8 characters).
     #[arg(long, env = "PINOKIOCLOUD_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
+    /// Public tunnel to the dashboard: auto (cloudflared if installed, else ngrok with NGROK_AUTHTOKEN), cloudflared, ngrok or off.
+    #[arg(long, env = "PINOKIOCLOUD_TUNNEL", default_value = "auto")]
+    pub tunnel: String,
+    /// Platform to assume instead of detecting it (colab, runpod, vast, lightning, paperspace, kaggle, sagemaker_studio_lab, generic).
+    #[arg(long, env = "PINOKIOCLOUD_PLATFORM")]
+    pub platform: Option<PlatformId>,
 }
 
 impl ServeArgs {
@@ -60,10 +74,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let home = home::prepare(&home::resolve(args.home)?)?;
+    let env = SystemEnv;
+    let platform = match args.platform {
+        Some(id) => platform::by_id(id, &env),
+        None => platform::detect(&env),
+    };
+    let tunnel_choice = parse_tunnel(&args.tunnel)?;
+    let home = home::prepare(&args.home.clone().unwrap_or_else(|| platform.home().path))?;
     let store = Store::open(&home).await?;
     store.first_started_at().await?;
-    let site = site::locate(args.site)?;
+    let site = site::locate(args.site.clone())?;
     let listener = bind(SocketAddr::new(args.host, args.port)).await?;
     let addr = listener.local_addr().context("reading the bound address")?;
 
@@ -73,7 +93,25 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         args.password.as_deref(),
     )
     .await?;
-    let backend = Arc::new(ServerBackend { auth: auth.clone() });
+    let (tunnel, no_tunnel) = start_tunnel(tunnel_choice, platform.as_ref(), addr.port(), &home)?;
+    let report = PlatformReport::new(platform.as_ref(), addr.port());
+    announce(
+        addr,
+        &token,
+        &home,
+        &report,
+        no_tunnel.as_deref(),
+        site.is_none(),
+    );
+    if let Some(tunnel) = &tunnel {
+        announce_tunnel_when_up(tunnel, token.clone());
+    }
+    let load = resource_sampler(&home, Duration::from_secs(2), 90);
+    let system = Arc::new(SystemMonitor::new(report, tunnel, load, no_tunnel));
+    let backend = Arc::new(ServerBackend {
+        auth: auth.clone(),
+        system,
+    });
 
     let options = LeptosOptions::builder()
         .output_name(app::OUTPUT_NAME)
@@ -84,18 +122,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-
-    // A closed stdout (a supervisor that stopped reading) must not kill the server.
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "PinokioCloud is running at {}", open_url(addr));
-    let _ = writeln!(out, "Sign in (admin): {}?token={token}", open_url(addr));
-    let _ = writeln!(out, "Home: {}", home.display());
-    let _ = out.flush();
-    drop(out);
-    if site.is_none() {
-        eprintln!("warning: no built site found (pkg/{}.js); pages render but are not interactive. Build it with `make build`.", app::OUTPUT_NAME);
-    }
-    let router = http::router(options, auth, backend);
+    // Filled by the app supervisor as apps report their local URLs.
+    let apps = Arc::new(ProxyTargets::new());
+    let router = http::router(options, auth, backend, apps);
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -105,6 +134,102 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })
     .await
     .context("serving HTTP")
+}
+
+/// `off`, or a provider choice.
+fn parse_tunnel(value: &str) -> anyhow::Result<Option<ProviderChoice>> {
+    if value.trim().eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    value
+        .parse()
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("--tunnel {value}: {e}; use auto, cloudflared, ngrok or off"))
+}
+
+/// Starts the tunnel asked for. With `auto`, a missing binary or a platform
+/// that forbids tunnels is a note, not an error: the dashboard still works
+/// locally and through the platform's own proxy.
+fn start_tunnel(
+    choice: Option<ProviderChoice>,
+    platform: &dyn Platform,
+    port: u16,
+    home: &Path,
+) -> anyhow::Result<(Option<Tunnel>, Option<String>)> {
+    let Some(choice) = choice else {
+        return Ok((None, Some("turned off (--tunnel off)".into())));
+    };
+    match tunnel::plan(choice, platform, port, &SystemEnv, &home.join("bin")) {
+        Ok(launch) => Ok((
+            Some(Tunnel::spawn(launch, SupervisorConfig::default())),
+            None,
+        )),
+        Err(err) if choice == ProviderChoice::Auto => Ok((None, Some(err.to_string()))),
+        Err(err) => Err(anyhow::anyhow!("cannot start the tunnel: {err}")),
+    }
+}
+
+/// Prints how to reach the dashboard. The first two lines (local URL, admin
+/// login link) are what scripts and tests read.
+fn announce(
+    addr: SocketAddr,
+    token: &str,
+    home: &Path,
+    report: &PlatformReport,
+    no_tunnel: Option<&str>,
+    no_site: bool,
+) {
+    // A closed stdout (a supervisor that stopped reading) must not kill the server.
+    let mut out = std::io::stdout().lock();
+    let local = open_url(addr);
+    let _ = writeln!(out, "PinokioCloud is running at {local}");
+    let _ = writeln!(out, "Sign in (admin): {local}?token={token}");
+    let _ = writeln!(out, "Home: {}", home.display());
+    let _ = writeln!(out, "Platform: {}", report.name);
+    if let Some(public) = &report.public_url {
+        let _ = writeln!(
+            out,
+            "Sign in from anywhere: {}/?token={token}",
+            public.trim_end_matches('/')
+        );
+    }
+    if let Some(hint) = &report.ssh_hint {
+        let _ = writeln!(out, "From your laptop: {hint}");
+    }
+    for warning in &report.warnings {
+        let _ = writeln!(out, "note: {warning}");
+    }
+    if let Some(reason) = no_tunnel {
+        let _ = writeln!(out, "Tunnel: none ({reason})");
+    }
+    let _ = out.flush();
+    if no_site {
+        eprintln!("warning: no built site found (pkg/{}.js); pages render but are not interactive. Build it with `make build`.", app::OUTPUT_NAME);
+    }
+}
+
+fn announce_tunnel_when_up(tunnel: &Tunnel, token: String) {
+    let mut states = tunnel.subscribe();
+    let kind = tunnel.kind();
+    tokio::spawn(async move {
+        let mut last = None;
+        loop {
+            let url = states.borrow_and_update().url().map(str::to_string);
+            if url.is_some() && url != last {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(
+                    out,
+                    "Tunnel ({kind}): {}/?token={token}",
+                    url.as_deref().unwrap_or("").trim_end_matches('/')
+                );
+                let _ = out.flush();
+                last = url;
+            }
+            if states.changed().await.is_err() {
+                return;
+            }
+        }
+    });
 }
 
 async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
@@ -137,5 +262,13 @@ mod tests {
         assert_eq!(open_url(addr), "http://127.0.0.1:42000/");
         let addr: SocketAddr = "[::1]:8080".parse().unwrap();
         assert_eq!(open_url(addr), "http://[::1]:8080/");
+    }
+
+    #[test]
+    fn tunnel_flag_accepts_off_and_providers_and_names_the_fix() {
+        assert_eq!(parse_tunnel("off").unwrap(), None);
+        assert_eq!(parse_tunnel("auto").unwrap(), Some(ProviderChoice::Auto));
+        let err = parse_tunnel("wormhole").unwrap_err().to_string();
+        assert!(err.contains("auto, cloudflared, ngrok or off"), "{err}");
     }
 }

@@ -90,6 +90,7 @@ pub async fn rotate_admin_token() -> Result<String, ServerFnError> {
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
+    //! Request-side helpers shared by all server functions.
     use crate::auth::{Role, Viewer};
     use crate::backend::BackendHandle;
     use leptos::prelude::*;

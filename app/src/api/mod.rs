@@ -3,5 +3,7 @@
 //! auth gate enforces; the functions check again as defence in depth.
 
 mod auth;
+mod system;
 
 pub use auth::*;
+pub use system::*;

@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_pinokiocloud");
@@ -15,8 +16,9 @@ pub struct Server {
     pub url: String,
     /// The admin login token the server printed.
     pub token: String,
-    /// Kept open so the server can go on writing to its stdout.
-    _stdout: BufReader<ChildStdout>,
+    /// Every stdout line so far, collected by a reader thread (which also
+    /// keeps the pipe open so the server can go on writing).
+    lines: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -27,11 +29,23 @@ impl Drop for Server {
 }
 
 pub fn serve(home: &Path, extra: &[&str]) -> Server {
+    serve_with_env(home, extra, &[])
+}
+
+/// Like [`serve`], with extra environment variables (e.g. a PATH holding fakes).
+pub fn serve_with_env(home: &Path, extra: &[&str], envs: &[(&str, String)]) -> Server {
     let mut child = Command::new(BIN)
         .args(["serve", "--home"])
         .arg(home)
         .args(["--port", "0"])
+        // No tunnel unless a test asks for one (a real cloudflared may be installed).
+        .args(if extra.contains(&"--tunnel") {
+            &[][..]
+        } else {
+            &["--tunnel", "off"][..]
+        })
         .args(extra)
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -56,19 +70,37 @@ pub fn serve(home: &Path, extra: &[&str]) -> Server {
         .unwrap_or_else(|| panic!("no login link in {line:?}"))
         .trim()
         .to_string();
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&lines);
+    std::thread::spawn(move || collect_lines(stdout, sink));
     Server {
         child,
         url,
         token,
-        _stdout: stdout,
+        lines,
+    }
+}
+
+fn collect_lines(mut stdout: BufReader<ChildStdout>, sink: Arc<Mutex<Vec<String>>>) {
+    loop {
+        let mut line = String::new();
+        match stdout.read_line(&mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => sink.lock().unwrap().push(line.trim_end().to_string()),
+        }
     }
 }
 
 /// Runs `serve` expecting it to fail at start; returns its stderr.
 pub fn serve_fails(args: &[&str]) -> String {
+    serve_fails_with_env(args, &[])
+}
+
+pub fn serve_fails_with_env(args: &[&str], envs: &[(&str, String)]) -> String {
     let mut child = Command::new(BIN)
         .arg("serve")
         .args(args)
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -150,6 +182,38 @@ pub fn request(method: &str, url: &str, creds: &Creds, form: Option<&str>) -> Re
 }
 
 impl Server {
+    /// Waits up to 20 s for a stdout line containing `needle`.
+    pub fn wait_for_line(&self, needle: &str) -> String {
+        for _ in 0..200 {
+            if let Some(line) = self
+                .lines
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.contains(needle))
+            {
+                return line.clone();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "no line with {needle:?} in {:?}",
+            self.lines.lock().unwrap()
+        );
+    }
+
+    /// POSTs to a server function as the admin and parses the JSON answer.
+    pub fn call(&self, path: &str, form: &str) -> serde_json::Value {
+        let reply = request(
+            "POST",
+            &format!("{}{path}", self.url),
+            &self.admin(),
+            Some(form),
+        );
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        serde_json::from_str(&reply.body).unwrap()
+    }
+
     pub fn admin(&self) -> Creds {
         Creds {
             bearer: Some(self.token.clone()),
