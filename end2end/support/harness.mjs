@@ -70,6 +70,7 @@ export async function openPage(browser, viewport, link) {
     await page.goto(link);
     await page.waitForURL((u) => !u.searchParams.has("token"));
   }
-  page.on("close", () => context.close());
+  // Closing the page ends its context; the browser may already be closing.
+  page.on("close", () => context.close().catch(() => {}));
   return page;
 }

@@ -107,7 +107,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         announce_tunnel_when_up(tunnel, token.clone());
     }
     let load = resource_sampler(&home, Duration::from_secs(2), 90);
-    let system = Arc::new(SystemMonitor::new(report, tunnel, load, no_tunnel));
+    let system = Arc::new(SystemMonitor::new(
+        report,
+        home.clone(),
+        tunnel,
+        load,
+        no_tunnel,
+    ));
     let backend = Arc::new(ServerBackend {
         auth: auth.clone(),
         system,

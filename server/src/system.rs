@@ -15,6 +15,8 @@ const GPU_CACHE: Duration = Duration::from_millis(1500);
 
 pub struct SystemMonitor {
     platform: PlatformReport,
+    /// The home in use (may differ from the platform's default).
+    home: std::path::PathBuf,
     tunnel: Option<Tunnel>,
     load: Sampler<ResourceSnapshot>,
     gpus: AsyncMutex<Option<(Instant, Vec<GpuInfo>)>>,
@@ -25,12 +27,14 @@ pub struct SystemMonitor {
 impl SystemMonitor {
     pub fn new(
         platform: PlatformReport,
+        home: std::path::PathBuf,
         tunnel: Option<Tunnel>,
         load: Sampler<ResourceSnapshot>,
         no_tunnel_reason: Option<String>,
     ) -> SystemMonitor {
         SystemMonitor {
             platform,
+            home,
             tunnel,
             load,
             gpus: AsyncMutex::new(None),
@@ -40,7 +44,7 @@ impl SystemMonitor {
 
     pub async fn status(&self) -> SystemStatus {
         SystemStatus {
-            platform: platform_view(&self.platform),
+            platform: platform_view(&self.platform, &self.home),
             tunnel: self.tunnel_view(),
             gpus: self.gpus().await.iter().map(gpu_view).collect(),
             history: self.load.history().iter().map(load_point).collect(),
@@ -97,11 +101,15 @@ impl SystemMonitor {
     }
 }
 
-fn platform_view(report: &PlatformReport) -> PlatformView {
+fn platform_view(report: &PlatformReport, home: &std::path::Path) -> PlatformView {
+    let default_home = report
+        .home
+        .canonicalize()
+        .unwrap_or_else(|_| report.home.clone());
     PlatformView {
         name: report.name.clone(),
-        home: report.home.display().to_string(),
-        home_is_persistent: report.home_is_persistent,
+        home: home.display().to_string(),
+        home_is_persistent: (default_home == home).then_some(report.home_is_persistent),
         persistent_home: report
             .persistent_home
             .as_ref()

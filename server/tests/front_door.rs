@@ -132,6 +132,16 @@ fn gpus_and_load_reach_the_system_page_and_no_gpu_is_not_an_error() {
     let server = serve_with_env(home.path(), &[], &[("PATH", "/usr/bin:/bin".into())]);
     let status = server.call("/api/view/system_status", "");
     assert_eq!(status["gpus"], serde_json::json!([]), "{status}");
+    let home_path = home.path().canonicalize().unwrap();
+    assert_eq!(
+        status["platform"]["home"],
+        home_path.display().to_string(),
+        "the home in use, not the default"
+    );
+    assert_eq!(
+        status["platform"]["home_is_persistent"],
+        serde_json::Value::Null
+    );
     assert!(
         !status["history"].as_array().unwrap().is_empty(),
         "load history is empty"

@@ -16,7 +16,9 @@ pub struct SystemStatus {
 pub struct PlatformView {
     pub name: String,
     pub home: String,
-    pub home_is_persistent: bool,
+    /// The platform's judgement of its default home; `None` when the user
+    /// chose another with `--home` (we cannot tell then).
+    pub home_is_persistent: Option<bool>,
     pub persistent_home: Option<String>,
     /// The front door as the platform exposes it (no token).
     pub public_url: Option<String>,

@@ -51,10 +51,10 @@ fn StatusView(status: SystemStatus) -> impl IntoView {
 
 #[component]
 fn PlatformCard(platform: PlatformView, tunnel: Option<TunnelView>) -> impl IntoView {
-    let persistence = if platform.home_is_persistent {
-        "persistent"
-    } else {
-        "not persistent"
+    let persistence = match platform.home_is_persistent {
+        Some(true) => "persistent",
+        Some(false) => "not persistent",
+        None => "chosen with --home",
     };
     view! {
         <div class="panel" data-panel="platform">
