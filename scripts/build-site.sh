@@ -18,5 +18,9 @@ node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-t
   --enable-sign-ext --enable-reference-types --enable-multivalue --enable-mutable-globals \
   "$pkg/$name.wasm" -o "$pkg/$name.wasm"
 cp style/main.css "$pkg/$name.css"
+# xterm.js for terminals, loaded by the page on first use.
+mkdir -p "$pkg/xterm"
+cp node_modules/@xterm/xterm/lib/xterm.js node_modules/@xterm/xterm/css/xterm.css \
+  node_modules/@xterm/addon-fit/lib/addon-fit.js "$pkg/xterm/"
 cp -r public/. "$site/"
 echo "site built in $site ($(du -sh "$pkg" | cut -f1))"

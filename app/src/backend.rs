@@ -1,7 +1,8 @@
 //! What server functions need from the server, as a trait the server
 //! implements: the UI crate stays free of SQL and process management.
 
-use crate::api::{ShareLink, SystemStatus};
+use crate::api::{AppPage, InstallStatus, InstalledApp, ShareLink, SystemStatus};
+use serde_json::Value;
 use crate::auth::Role;
 use std::future::Future;
 use std::pin::Pin;
@@ -25,6 +26,17 @@ pub trait Backend: Send + Sync + 'static {
     fn rotate_admin_token(&self) -> BoxFuture<'_, Result<String, String>>;
     /// Platform, tunnel, GPUs and recent load.
     fn system_status(&self) -> BoxFuture<'_, Result<SystemStatus, String>>;
+
+    fn installed_apps(&self) -> BoxFuture<'_, Result<Vec<InstalledApp>, String>>;
+    fn app_page(&self, name: String) -> BoxFuture<'_, Result<AppPage, String>>;
+    fn installs(&self) -> BoxFuture<'_, Result<Vec<InstallStatus>, String>>;
+    /// Installs from a git URL or catalog id; returns the folder name.
+    fn install(&self, source: String, folder: Option<String>) -> BoxFuture<'_, Result<String, String>>;
+    fn uninstall(&self, name: String) -> BoxFuture<'_, Result<(), String>>;
+    /// Starts `script` (relative to the app, may carry `?query`); returns the run id.
+    fn start(&self, app: String, script: String) -> BoxFuture<'_, Result<i64, String>>;
+    fn stop(&self, run_id: i64) -> BoxFuture<'_, Result<(), String>>;
+    fn answer(&self, form_id: String, values: Value) -> BoxFuture<'_, Result<(), String>>;
 }
 
 /// The backend as Leptos context.

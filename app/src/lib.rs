@@ -56,6 +56,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=pages::CatalogPage/>
                     <Route path=path!("/apps/:id") view=pages::AppDetailPage/>
                     <Route path=path!("/login") view=pages::LoginPage/>
+                    <Route path=path!("/my") view=pages::MyAppsPage/>
+                    <Route path=path!("/app/:name") view=pages::InstalledAppPage/>
                     <Route path=path!("/settings") view=pages::SettingsPage/>
                     <Route path=path!("/system") view=pages::SystemPage/>
                 </Routes>

@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -73,4 +74,21 @@ export async function openPage(browser, viewport, link) {
   // Closing the page ends its context; the browser may already be closing.
   page.on("close", () => context.close().catch(() => {}));
   return page;
+}
+
+/**
+ * Registers before/after hooks that start a server and a browser for the
+ * test file; the returned object holds them once `before` has run.
+ */
+export function useServerAndBrowser() {
+  const ctx = { server: null, browser: null };
+  before(async () => {
+    ctx.server = await startServer();
+    ctx.browser = await launchBrowser();
+  });
+  after(async () => {
+    await ctx.browser?.close();
+    ctx.server?.stop();
+  });
+  return ctx;
 }

@@ -1,30 +1,21 @@
 // Share links and roles in a real browser: the admin makes a viewer link on a
 // desktop; a phone opens it, sees no admin controls, and is refused when it
 // calls an admin function by hand; revoking signs the phone out.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
-  artifacts, assertNoHorizontalScroll, DESKTOP, launchBrowser, openPage, PHONE, startServer, waitForHydration,
+  artifacts, assertNoHorizontalScroll, DESKTOP, openPage, PHONE, useServerAndBrowser, waitForHydration,
 } from "../support/harness.mjs";
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const ctx = useServerAndBrowser();
 
 test("without a session every page sends you to sign in", async () => {
-  const page = await openPage(browser, PHONE);
-  await page.goto(server.url + "/apps/comfyui");
+  const page = await openPage(ctx.browser, PHONE);
+  await page.goto(ctx.server.url + "/apps/comfyui");
   assert.match(new URL(page.url()).pathname, /^\/login$/);
   assert.match(await page.locator("h1").textContent(), /Sign in/);
-  await page.goto(server.url + "/?token=not-a-real-token");
+  await page.goto(ctx.server.url + "/?token=not-a-real-token");
   assert.match(await page.locator(".notice.error").textContent(), /invalid or has expired/);
   await assertNoHorizontalScroll(page, assert);
   await page.screenshot({ path: join(artifacts, "login-phone.png") });
@@ -32,9 +23,9 @@ test("without a session every page sends you to sign in", async () => {
 });
 
 test("a phone with a viewer link sees no admin controls and cannot call them", async () => {
-  const admin = await openPage(browser, DESKTOP, server.loginUrl);
+  const admin = await openPage(ctx.browser, DESKTOP, ctx.server.loginUrl);
   assert.equal(new URL(admin.url()).search, "", "token stripped from the URL");
-  await admin.goto(server.url + "/settings");
+  await admin.goto(ctx.server.url + "/settings");
   await waitForHydration(admin);
   assert.equal(await admin.locator(".role-badge").textContent(), "admin");
   await admin.locator('select[name="role"]').selectOption("viewer");
@@ -45,7 +36,7 @@ test("a phone with a viewer link sees no admin controls and cannot call them", a
   await admin.locator('.link-row[data-status="active"]').first().waitFor();
   await admin.screenshot({ path: join(artifacts, "settings-desktop.png") });
 
-  const phone = await openPage(browser, PHONE, link);
+  const phone = await openPage(ctx.browser, PHONE, link);
   await waitForHydration(phone);
   assert.equal(await phone.locator(".role-badge").textContent(), "viewer");
   assert.equal(await phone.locator('a[href="/settings"]').count(), 0, "viewer sees Settings");
@@ -61,13 +52,13 @@ test("a phone with a viewer link sees no admin controls and cannot call them", a
   });
   assert.equal(byHand.status, 403);
   assert.match(byHand.text, /needs the admin role/);
-  const settings = await phone.goto(server.url + "/settings");
+  const settings = await phone.goto(ctx.server.url + "/settings");
   assert.equal(settings.status(), 403);
 
   admin.once("dialog", (dialog) => dialog.accept());
   await admin.locator('.link-row[data-status="active"] button:has-text("Revoke")').first().click();
   await admin.locator('.link-row[data-status="revoked"]').first().waitFor();
-  await phone.goto(server.url + "/");
+  await phone.goto(ctx.server.url + "/");
   assert.match(new URL(phone.url()).pathname, /^\/login$/, "revoked link still signed in");
   await admin.close();
   await phone.close();

@@ -1,30 +1,21 @@
 // The catalog in a real browser, at desktop and phone sizes: search, chips,
 // detail page, Back, 404 — against the real server and the hydrated WASM.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
-  artifacts, assertNoHorizontalScroll, DESKTOP, launchBrowser, openPage, PHONE, startServer, waitForHydration,
+  artifacts, assertNoHorizontalScroll, DESKTOP, openPage, PHONE, useServerAndBrowser, waitForHydration,
 } from "../support/harness.mjs";
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const ctx = useServerAndBrowser();
 
 const count = async (page) => Number((await page.locator(".result-count").textContent()).match(/\d+/)[0]);
 
 for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
   describe(`catalog on ${label} (${viewport.width}x${viewport.height})`, () => {
     test("lists all 284 apps with no horizontal scroll and large touch targets", async () => {
-      const page = await openPage(browser, viewport, server.loginUrl);
-      await page.goto(server.url + "/");
+      const page = await openPage(ctx.browser, viewport, ctx.server.loginUrl);
+      await page.goto(ctx.server.url + "/");
       await waitForHydration(page);
       assert.equal(await count(page), 284);
       assert.equal(await page.locator(".card").count(), 284);
@@ -39,8 +30,8 @@ for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
     });
 
     test("search, chip, detail page and Back keep the search", async () => {
-      const page = await openPage(browser, viewport, server.loginUrl);
-      await page.goto(server.url + "/");
+      const page = await openPage(ctx.browser, viewport, ctx.server.loginUrl);
+      await page.goto(ctx.server.url + "/");
       await waitForHydration(page);
       // A marker that a full page load would wipe: search must run client-side.
       await page.evaluate(() => { window.__noReload = true; });
@@ -72,7 +63,7 @@ for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
       assert.equal(await page.locator(".detail h1").textContent(), name);
       assert.ok(await page.locator(".detail .tag").count() > 0, "tags shown");
       assert.match(await page.locator('a:has-text("View repository")').getAttribute("href"), /^https:\/\//);
-      assert.equal(await page.locator('button:has-text("Install")').isDisabled(), true);
+      await page.locator('button:has-text("Install"):not([disabled])').waitFor();
       await assertNoHorizontalScroll(page, assert);
       await page.screenshot({ path: join(artifacts, `detail-${label}.png`) });
 
@@ -85,8 +76,8 @@ for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
     });
 
     test("a search with no match shows the empty state", async () => {
-      const page = await openPage(browser, viewport, server.loginUrl);
-      await page.goto(server.url + "/?q=zzqqxxnothing");
+      const page = await openPage(ctx.browser, viewport, ctx.server.loginUrl);
+      await page.goto(ctx.server.url + "/?q=zzqqxxnothing");
       await waitForHydration(page);
       assert.equal(await count(page), 0);
       assert.match(await page.locator(".empty").textContent(), /No apps match/);
@@ -96,8 +87,8 @@ for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
     });
 
     test("an unknown app id is a 404 page", async () => {
-      const page = await openPage(browser, viewport, server.loginUrl);
-      const response = await page.goto(server.url + "/apps/no-such-app");
+      const page = await openPage(ctx.browser, viewport, ctx.server.loginUrl);
+      const response = await page.goto(ctx.server.url + "/apps/no-such-app");
       assert.equal(response.status(), 404);
       assert.match(await page.locator("h1").textContent(), /Not found/);
       await assertNoHorizontalScroll(page, assert);

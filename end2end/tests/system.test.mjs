@@ -1,25 +1,16 @@
 // The System page on a phone: platform, load charts that refresh, GPU panel.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
-  artifacts, assertNoHorizontalScroll, launchBrowser, openPage, PHONE, startServer, waitForHydration,
+  artifacts, assertNoHorizontalScroll, openPage, PHONE, useServerAndBrowser, waitForHydration,
 } from "../support/harness.mjs";
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const ctx = useServerAndBrowser();
 
 test("system page shows the machine and refreshes by itself on a phone", async () => {
-  const page = await openPage(browser, PHONE, server.loginUrl);
-  await page.goto(server.url + "/system");
+  const page = await openPage(ctx.browser, PHONE, ctx.server.loginUrl);
+  await page.goto(ctx.server.url + "/system");
   await waitForHydration(page);
   await page.locator('[data-panel="platform"] h2').waitFor();
   assert.ok((await page.locator('[data-panel="platform"] h2').textContent()).length > 0);

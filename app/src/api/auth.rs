@@ -115,6 +115,12 @@ pub(crate) mod ssr {
         }
     }
 
+    /// The backend, once the caller is known to have `role`.
+    pub fn guard(role: Role) -> Result<std::sync::Arc<dyn crate::backend::Backend>, ServerFnError> {
+        require(role)?;
+        Ok(backend()?.0)
+    }
+
     pub fn backend() -> Result<BackendHandle, ServerFnError> {
         use_context::<BackendHandle>()
             .ok_or_else(|| ServerFnError::new("server misconfigured: no backend"))

@@ -2,8 +2,10 @@
 //! the role it needs (`view/`, `op/`, `admin/`, `public/`), which the server's
 //! auth gate enforces; the functions check again as defence in depth.
 
+mod apps;
 mod auth;
 mod system;
 
+pub use apps::*;
 pub use auth::*;
 pub use system::*;

@@ -2,14 +2,18 @@
 
 mod app_detail;
 mod catalog;
+mod installed_app;
 mod login;
+mod my_apps;
 mod not_found;
 mod settings;
 mod system;
 
 pub use app_detail::AppDetailPage;
 pub use catalog::CatalogPage;
+pub use installed_app::InstalledAppPage;
 pub use login::LoginPage;
+pub use my_apps::MyAppsPage;
 pub use not_found::NotFound;
 pub use settings::SettingsPage;
 pub use system::SystemPage;

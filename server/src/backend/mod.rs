@@ -1,14 +1,19 @@
 //! The server's side of `app::backend::Backend`: what server functions call.
 
+mod apps;
+
+use crate::apps::Apps;
 use crate::auth::Auth;
 use crate::system::SystemMonitor;
-use app::api::{ShareLink, SystemStatus};
+use app::api::{AppPage, InstallStatus, InstalledApp, ShareLink, SystemStatus};
+use serde_json::Value;
 use app::auth::Role;
 use app::backend::{Backend, BoxFuture};
 
 pub struct ServerBackend {
     pub auth: Auth,
     pub system: std::sync::Arc<SystemMonitor>,
+    pub apps: Apps,
 }
 
 /// Server functions show errors to the user: keep the whole cause chain.
@@ -65,5 +70,37 @@ impl Backend for ServerBackend {
 
     fn system_status(&self) -> BoxFuture<'_, Result<SystemStatus, String>> {
         Box::pin(async move { Ok(self.system.status().await) })
+    }
+
+    fn installed_apps(&self) -> BoxFuture<'_, Result<Vec<InstalledApp>, String>> {
+        Box::pin(apps::installed(&self.apps))
+    }
+
+    fn app_page(&self, name: String) -> BoxFuture<'_, Result<AppPage, String>> {
+        Box::pin(async move { apps::page(&self.apps, &name).await })
+    }
+
+    fn installs(&self) -> BoxFuture<'_, Result<Vec<InstallStatus>, String>> {
+        Box::pin(apps::installs(&self.apps))
+    }
+
+    fn install(&self, source: String, folder: Option<String>) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async move { apps::install(&self.apps, &source, folder.as_deref()).await })
+    }
+
+    fn uninstall(&self, name: String) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move { self.apps.uninstall(&name).await.map_err(|e| e.to_string()) })
+    }
+
+    fn start(&self, app: String, script: String) -> BoxFuture<'_, Result<i64, String>> {
+        Box::pin(async move { apps::start(&self.apps, &app, &script).await })
+    }
+
+    fn stop(&self, run_id: i64) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move { self.apps.stop(run_id).await.map_err(|e| e.to_string()) })
+    }
+
+    fn answer(&self, form_id: String, values: Value) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move { self.apps.answer(&form_id, values).map_err(|e| e.to_string()) })
     }
 }

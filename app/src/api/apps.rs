@@ -1,0 +1,153 @@
+//! Installed apps: listing, installing, launcher menus, runs and their forms.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One installed app (a folder under `<home>/api`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InstalledApp {
+    pub name: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub source_url: Option<String>,
+    pub installed_at: Option<i64>,
+    pub running: usize,
+    /// Where its web UI opens through the dashboard (`/p/<app>/`), when up.
+    pub open_path: Option<String>,
+}
+
+/// A launcher menu item, ready to render.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MenuEntry {
+    pub text: String,
+    /// A Font Awesome class list from the launcher (`fa-solid fa-plug`).
+    pub icon: Option<String>,
+    pub action: MenuAction,
+    pub default: bool,
+    pub confirm: Option<String>,
+    pub children: Vec<MenuEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MenuAction {
+    /// Run a script of the app (path relative to the app, with its query).
+    Script { script: String, running: bool },
+    /// Open a URL (app URLs are rewritten to go through the dashboard).
+    Link { href: String, new_tab: bool },
+    /// A heading or a group of nested items.
+    None,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub id: i64,
+    pub app: String,
+    pub script: String,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    pub outcome: Option<String>,
+    pub reason: Option<String>,
+    pub open_path: Option<String>,
+}
+
+/// A question a running script asks (an `input` form or missing variables).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FormRequest {
+    pub id: String,
+    pub run_id: i64,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub fields: Vec<FormField>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FormField {
+    pub key: String,
+    pub title: String,
+    /// `text`, `password`, `textarea`, `select`, `checkbox`, `number`.
+    pub kind: String,
+    pub default: Option<String>,
+    pub options: Vec<String>,
+    pub required: bool,
+}
+
+/// A notification or URL a script surfaced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    pub kind: String,
+    pub text: String,
+    pub href: Option<String>,
+    pub at: i64,
+}
+
+/// Everything the app page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppPage {
+    pub app: InstalledApp,
+    pub menu: Vec<MenuEntry>,
+    /// Why the launcher could not be rendered, if it could not.
+    pub menu_error: Option<String>,
+    pub running: Vec<RunInfo>,
+    pub forms: Vec<FormRequest>,
+    pub history: Vec<RunInfo>,
+    pub notices: Vec<Notice>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InstallStatus {
+    pub app: String,
+    pub phase: String,
+    pub stage: Option<String>,
+    pub overall: u8,
+    pub error: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+use super::auth::ssr::guard;
+
+#[server(endpoint = "view/installed_apps")]
+pub async fn installed_apps() -> Result<Vec<InstalledApp>, ServerFnError> {
+    guard(crate::auth::Role::Viewer)?.installed_apps().await.map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "view/app_page")]
+pub async fn load_app_page(name: String) -> Result<AppPage, ServerFnError> {
+    guard(crate::auth::Role::Viewer)?.app_page(name).await.map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "view/installs")]
+pub async fn installs() -> Result<Vec<InstallStatus>, ServerFnError> {
+    guard(crate::auth::Role::Viewer)?.installs().await.map_err(ServerFnError::new)
+}
+
+/// Installs from a git URL or a catalog id; returns the app's folder name.
+#[server(endpoint = "admin/install_app")]
+pub async fn install_app(source: String, folder: Option<String>) -> Result<String, ServerFnError> {
+    let folder = folder.filter(|f| !f.trim().is_empty());
+    guard(crate::auth::Role::Admin)?.install(source, folder).await.map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "admin/uninstall_app")]
+pub async fn uninstall_app(name: String) -> Result<(), ServerFnError> {
+    guard(crate::auth::Role::Admin)?.uninstall(name).await.map_err(ServerFnError::new)
+}
+
+/// Starts a script of an app; returns the run id.
+#[server(endpoint = "op/start_script")]
+pub async fn start_script(app: String, script: String) -> Result<i64, ServerFnError> {
+    guard(crate::auth::Role::Operator)?.start(app, script).await.map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "op/stop_run")]
+pub async fn stop_run(run_id: i64) -> Result<(), ServerFnError> {
+    guard(crate::auth::Role::Operator)?.stop(run_id).await.map_err(ServerFnError::new)
+}
+
+/// Answers a form; `values` is a JSON object of field key → value.
+#[server(endpoint = "op/answer_form")]
+pub async fn answer_form(form_id: String, values: String) -> Result<(), ServerFnError> {
+    let values: serde_json::Value =
+        serde_json::from_str(&values).map_err(|e| ServerFnError::new(format!("answers are not JSON: {e}")))?;
+    guard(crate::auth::Role::Operator)?.answer(form_id, values).await.map_err(ServerFnError::new)
+}

@@ -1,0 +1,269 @@
+use super::NotFound;
+use crate::api::{
+    answer_form, load_app_page, start_script, stop_run, uninstall_app, whoami, AppPage, FormRequest,
+    MenuAction, MenuEntry, RunInfo,
+};
+use crate::auth::Role;
+use crate::components::Terminal;
+use crate::time::format_utc;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use std::time::Duration;
+
+/// How often the page re-reads the app's state (menu, runs, forms).
+const REFRESH: Duration = Duration::from_millis(1500);
+
+/// `/app/<name>`: an installed app's launcher menu, its live terminals,
+/// the questions its scripts ask, and its run history.
+#[component]
+pub fn InstalledAppPage() -> impl IntoView {
+    let params = use_params_map();
+    let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    let tick = RwSignal::new(0u64);
+    Effect::new(move |_| {
+        let handle = set_interval_with_handle(move || tick.update(|t| *t += 1), REFRESH);
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    });
+    let page = Resource::new(move || (name.get(), tick.get()), |(name, _)| load_app_page(name));
+    let me = Resource::new(|| (), |_| whoami());
+    let role = Signal::derive(move || {
+        me.get().and_then(Result::ok).flatten().map_or(Role::Viewer, |v| v.role)
+    });
+    view! {
+        <Transition fallback=|| view! { <p class="note">"Loading…"</p> }>
+            {move || page.get().map(|r| match r {
+                Ok(page) => view! { <AppView page role refresh=tick/> }.into_any(),
+                Err(_) => view! { <NotFound/> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn AppView(page: AppPage, role: Signal<Role>, refresh: RwSignal<u64>) -> impl IntoView {
+    let AppPage { app, menu, menu_error, running, forms, history, notices } = page;
+    let name = app.name.clone();
+    let bump = move || refresh.update(|t| *t += 1);
+    let start = Action::new(move |(app, script): &(String, String)| {
+        let (app, script) = (app.clone(), script.clone());
+        async move {
+            let r = start_script(app, script).await;
+            bump();
+            r
+        }
+    });
+    let stop = Action::new(move |id: &i64| {
+        let id = *id;
+        async move {
+            let r = stop_run(id).await;
+            bump();
+            r
+        }
+    });
+    let operator = move || role.get().allows(Role::Operator);
+    view! {
+        <Title text=app.title.clone()/>
+        <article class="installed-app" data-app=name.clone()>
+            <a class="back" href="/my">"← My apps"</a>
+            <div class="detail-head">
+                <h1>{app.title.clone()}</h1>
+                {app.open_path.clone().map(|p| view! { <a class="btn primary open-app" href=p target="_blank">"Open"</a> })}
+            </div>
+            {app.description.clone().map(|d| view! { <p class="detail-desc">{d}</p> })}
+            {menu_error.map(|e| view! { <p class="notice error">{e}</p> })}
+            <nav class="launcher" aria-label="Launcher">
+                <MenuList items=menu app=name.clone() start operator=Signal::derive(operator)/>
+            </nav>
+            {start.value().get().and_then(Result::err).map(|e| view! { <p class="notice error">{e.to_string()}</p> })}
+            {forms.into_iter().map(|form| view! { <FormView form refresh/> }).collect_view()}
+            {running.into_iter().map(|run| view! { <RunView run stop writable=operator()/> }).collect_view()}
+            <Notices notices/>
+            <History history/>
+            {(role.get() == Role::Admin).then(|| view! { <Uninstall name=name.clone()/> })}
+        </article>
+    }
+}
+
+#[component]
+fn MenuList(
+    items: Vec<MenuEntry>,
+    app: String,
+    start: Action<(String, String), Result<i64, ServerFnError>>,
+    operator: Signal<bool>,
+) -> AnyView {
+    items
+        .into_iter()
+        .map(|item| {
+            let icon = item.icon.clone().unwrap_or_else(|| "fa-solid fa-circle".into());
+            let class = if item.default { "menu-item default" } else { "menu-item" };
+            let label = view! { <i class=format!("menu-icon {icon}") aria-hidden="true"></i><span>{item.text.clone()}</span> };
+            let children = (!item.children.is_empty()).then(|| view! {
+                <div class="submenu"><MenuList items=item.children.clone() app=app.clone() start operator/></div>
+            });
+            let entry = match item.action.clone() {
+                MenuAction::Script { script, running } => {
+                    let (app, confirm) = (app.clone(), item.confirm.clone());
+                    view! {
+                        <button class=class type="button" data-script=script.clone() data-running=running.to_string()
+                            disabled=move || !operator.get()
+                            on:click=move |_| {
+                                let ok = confirm.as_deref().is_none_or(|q| window().confirm_with_message(q).unwrap_or(false));
+                                if ok { start.dispatch((app.clone(), script.clone())); }
+                            }>
+                            {label}
+                        </button>
+                    }.into_any()
+                }
+                MenuAction::Link { href, new_tab } => view! {
+                    <a class=class href=href target=new_tab.then_some("_blank")>{label}</a>
+                }.into_any(),
+                MenuAction::None => view! { <span class="menu-heading">{label}</span> }.into_any(),
+            };
+            view! { {entry} {children} }
+        })
+        .collect_view()
+        .into_any()
+}
+
+#[component]
+fn RunView(run: RunInfo, stop: Action<i64, Result<(), ServerFnError>>, writable: bool) -> impl IntoView {
+    let id = run.id;
+    view! {
+        <section class="run panel" data-run=id.to_string()>
+            <div class="run-head">
+                <strong>{run.script.clone()}</strong>
+                <span class="muted">" since " {format_utc(run.started_at)}</span>
+                {run.open_path.clone().map(|p| view! { <a class="btn" href=p target="_blank">"Open"</a> })}
+                <button class="btn danger stop" type="button" disabled=!writable on:click=move |_| { stop.dispatch(id); }>"Stop"</button>
+            </div>
+            <Terminal run_id=id writable/>
+        </section>
+    }
+}
+
+#[component]
+fn FormView(form: FormRequest, refresh: RwSignal<u64>) -> impl IntoView {
+    let form_id = form.id.clone();
+    let error = RwSignal::new(None::<String>);
+    let fields = form.fields.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(target) = ev.target() else { return };
+        let values = collect_values(&target, &fields);
+        let form_id = form_id.clone();
+        leptos::task::spawn_local(async move {
+            match answer_form(form_id, values).await {
+                Ok(()) => refresh.update(|t| *t += 1),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <form class="script-form panel" data-form=form.id.clone() on:submit=submit>
+            {form.title.clone().map(|t| view! { <h3>{t}</h3> })}
+            {form.description.clone().map(|d| view! { <p class="note">{d}</p> })}
+            {form.fields.iter().map(|f| {
+                let input = match f.kind.as_str() {
+                    "textarea" => view! { <textarea class="field" name=f.key.clone() required=f.required>{f.default.clone()}</textarea> }.into_any(),
+                    "select" => view! {
+                        <select class="field" name=f.key.clone()>
+                            {f.options.iter().map(|o| view! { <option value=o.clone() selected=f.default.as_deref() == Some(o.as_str())>{o.clone()}</option> }).collect_view()}
+                        </select>
+                    }.into_any(),
+                    "checkbox" => view! { <input type="checkbox" name=f.key.clone() checked=f.default.as_deref() == Some("true")/> }.into_any(),
+                    kind => view! { <input class="field" type=if kind == "password" { "password" } else { "text" } name=f.key.clone()
+                        value=f.default.clone() required=f.required/> }.into_any(),
+                };
+                view! { <label class="form-field"><span>{f.title.clone()}</span>{input}</label> }
+            }).collect_view()}
+            {move || error.get().map(|e| view! { <p class="notice error">{e}</p> })}
+            <button class="btn primary" type="submit">"Submit"</button>
+        </form>
+    }
+}
+
+/// Reads the submitted form's fields into a JSON object (browser only).
+#[allow(unused_variables)]
+fn collect_values(target: &leptos::web_sys::EventTarget, fields: &[crate::api::FormField]) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let mut out = serde_json::Map::new();
+        if let Some(form) = target.dyn_ref::<leptos::web_sys::HtmlFormElement>() {
+            for f in fields {
+                let Some(el) = form.elements().named_item(&f.key) else { continue };
+                let value = if let Some(input) = el.dyn_ref::<leptos::web_sys::HtmlInputElement>() {
+                    if input.type_() == "checkbox" { serde_json::Value::Bool(input.checked()) } else { input.value().into() }
+                } else if let Some(area) = el.dyn_ref::<leptos::web_sys::HtmlTextAreaElement>() {
+                    area.value().into()
+                } else if let Some(select) = el.dyn_ref::<leptos::web_sys::HtmlSelectElement>() {
+                    select.value().into()
+                } else {
+                    continue;
+                };
+                out.insert(f.key.clone(), value);
+            }
+        }
+        serde_json::Value::Object(out).to_string()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    String::from("{}")
+}
+
+#[component]
+fn Notices(notices: Vec<crate::api::Notice>) -> impl IntoView {
+    (!notices.is_empty()).then(|| view! {
+        <ul class="notices">
+            {notices.into_iter().map(|n| view! {
+                <li class=format!("notice info kind-{}", n.kind)>
+                    {n.text.clone()}
+                    {n.href.clone().map(|h| view! { " " <a class="btn" href=h target="_blank">"Open"</a> })}
+                </li>
+            }).collect_view()}
+        </ul>
+    })
+}
+
+#[component]
+fn History(history: Vec<RunInfo>) -> impl IntoView {
+    (!history.is_empty()).then(|| view! {
+        <details class="history panel">
+            <summary>"Run history (" {history.len()} ")"</summary>
+            <ul>
+                {history.into_iter().map(|r| view! {
+                    <li data-outcome=r.outcome.clone().unwrap_or_else(|| "running".into())>
+                        <strong>{r.script.clone()}</strong> " · " {format_utc(r.started_at)} " · "
+                        {r.outcome.clone().unwrap_or_else(|| "running".into())}
+                        {r.reason.clone().filter(|_| r.outcome.as_deref() == Some("error")).map(|why| view! { <pre class="reason">{why}</pre> })}
+                    </li>
+                }).collect_view()}
+            </ul>
+        </details>
+    })
+}
+
+#[component]
+fn Uninstall(name: String) -> impl IntoView {
+    let navigate = use_navigate();
+    let uninstall = Action::new(|name: &String| uninstall_app(name.clone()));
+    Effect::new(move |_| {
+        if let Some(Ok(())) = uninstall.value().get() {
+            navigate("/my", Default::default());
+        }
+    });
+    view! {
+        <div class="danger-zone">
+            <button class="btn danger" type="button" on:click=move |_| {
+                if window().confirm_with_message("Uninstall this app? Its scripts are stopped and its folder is deleted.").unwrap_or(false) {
+                    uninstall.dispatch(name.clone());
+                }
+            }>"Uninstall"</button>
+            {move || uninstall.value().get().and_then(Result::err).map(|e| view! { <p class="notice error">{e.to_string()}</p> })}
+        </div>
+    }
+}

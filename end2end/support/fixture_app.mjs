@@ -1,0 +1,86 @@
+// A Pinokio app in the real shapes, as a local git repo: an install script
+// that makes a venv and installs a local package, a daemon that asks for a
+// name at a prompt and then serves HTTP, and a launcher menu that follows state.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const files = {
+  "pinokio.js": `module.exports = {
+  version: "2.0",
+  title: "Hello Server",
+  description: "A tiny web app for the end-to-end tests",
+  menu: async (kernel, info) => {
+    if (info.running("install.js")) return [{ default: true, icon: "fa-solid fa-plug", text: "Installing", href: "install.js" }]
+    if (!info.exists("env")) return [{ default: true, icon: "fa-solid fa-plug", text: "Install", href: "install.js" }]
+    if (info.running("start.js")) {
+      const local = info.local("start.js")
+      if (local && local.url) return [
+        { default: true, icon: "fa-solid fa-rocket", text: "Open Web UI", href: local.url },
+        { icon: "fa-solid fa-terminal", text: "Terminal", href: "start.js" },
+      ]
+      return [{ default: true, icon: "fa-solid fa-terminal", text: "Terminal", href: "start.js" }]
+    }
+    return [{ default: true, icon: "fa-solid fa-power-off", text: "Start", href: "start.js" }]
+  }
+}
+`,
+  "install.js": `module.exports = {
+  run: [
+    { method: "shell.run", params: { venv: "env", message: "pip install --no-index --no-build-isolation ./hellopkg" } },
+    { method: "notify", params: { html: "Installed. Click Start." } }
+  ]
+}
+`,
+  "start.js": `module.exports = {
+  daemon: true,
+  run: [
+    { method: "shell.run", params: { venv: "env",
+      message: ["read -p 'Your name? ' NAME && python -m hellopkg \\"$NAME\\""],
+      on: [{ event: "/http:\\\\/\\\\/[0-9.:]+/", done: true }] } },
+    { method: "local.set", params: { url: "{{input.event[0]}}" } }
+  ]
+}
+`,
+  "hellopkg/pyproject.toml": `[build-system]
+requires = ["setuptools"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "hellopkg"
+version = "0.1.0"
+`,
+  "hellopkg/hellopkg/__init__.py": "",
+  "hellopkg/hellopkg/__main__.py": `import http.server, socketserver, sys
+
+name = sys.argv[1] if len(sys.argv) > 1 else "nobody"
+print(f"hello {name}", flush=True)
+
+class Page(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = f"<h1>Hello {name} from hellopkg</h1>".encode()
+        self.send_response(200)
+        self.send_header("content-type", "text/html")
+        self.end_headers()
+        self.wfile.write(body)
+
+with socketserver.TCPServer(("127.0.0.1", 0), Page) as httpd:
+    print(f"\\x1b[32mRunning on http://127.0.0.1:{httpd.server_address[1]}\\x1b[0m", flush=True)
+    httpd.serve_forever()
+`,
+};
+
+/** Creates the app as a git repo; returns its `file://` URL. */
+export function makeFixtureApp(name = "hello-server") {
+  const root = join(mkdtempSync(join(tmpdir(), "pinokiocloud-fixture-")), name);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(root, path, ".."), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  const git = (...args) => execFileSync("git", args, { cwd: root, stdio: "ignore" });
+  git("init", "-q", "-b", "main");
+  git("add", ".");
+  git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "fixture");
+  return `file://${root}`;
+}

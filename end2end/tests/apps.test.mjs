@@ -1,0 +1,74 @@
+// The whole flow a person does, in a real browser: install an app from a git
+// URL, run its install script (venv + local package), start its daemon, type
+// into its prompt in the terminal, open its web UI through the dashboard,
+// stop it, and check that none of its processes remain.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import {
+  artifacts, assertNoHorizontalScroll, DESKTOP, openPage, PHONE, useServerAndBrowser, waitForHydration,
+} from "../support/harness.mjs";
+import { makeFixtureApp } from "../support/fixture_app.mjs";
+
+const ctx = useServerAndBrowser();
+
+/** Processes whose command line mentions `needle` (hellopkg is unique to the fixture). */
+function processesOf(needle) {
+  try {
+    return execFileSync("pgrep", ["-f", needle], { encoding: "utf8" }).trim().split("\n").filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+const menuItem = (page, text) => page.locator(".launcher .menu-item", { hasText: text });
+
+for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
+  test(`install, run, type, open and stop an app on ${label}`, { timeout: 240_000 }, async () => {
+    const folder = `hello-${label}`;
+    const source = makeFixtureApp(folder);
+    const page = await openPage(ctx.browser, viewport, ctx.server.loginUrl);
+    await page.goto(ctx.server.url + "/my");
+    await waitForHydration(page);
+    await page.locator('input[name="source"]').fill(source);
+    await page.locator('.install-form button[type="submit"]').click();
+    await page.waitForURL(`**/app/${folder}`, { timeout: 60_000 });
+    await waitForHydration(page);
+    assert.match(await page.locator(".installed-app h1").textContent(), /Hello Server/);
+
+    await menuItem(page, "Install").click();
+    await page.locator(`.run [data-run-id]`).first().waitFor();
+    await menuItem(page, "Start").waitFor({ timeout: 120_000 });
+    await page.screenshot({ path: join(artifacts, `app-installed-${label}.png`) });
+
+    await menuItem(page, "Start").click();
+    const terminal = page.locator(".run .terminal").first();
+    await terminal.locator(".xterm-rows").waitFor();
+    await page.waitForFunction(() => document.querySelector(".run .xterm-rows")?.textContent.includes("Your name?"), null, { timeout: 30_000 });
+    await terminal.click();
+    await page.keyboard.type("Ada");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => document.querySelector(".run .xterm-rows")?.textContent.includes("hello Ada"), null, { timeout: 30_000 });
+
+    const open = menuItem(page, "Open Web UI");
+    await open.waitFor({ timeout: 30_000 });
+    const href = await open.getAttribute("href");
+    assert.match(href, new RegExp(`^/p/${folder}/`));
+    await assertNoHorizontalScroll(page, assert);
+    await page.screenshot({ path: join(artifacts, `app-running-${label}.png`) });
+    const ui = await openPage(ctx.browser, viewport);
+    await ui.context().addCookies(await page.context().cookies());
+    const response = await ui.goto(ctx.server.url + href);
+    assert.equal(response.status(), 200);
+    assert.match(await ui.locator("h1").textContent(), /Hello Ada from hellopkg/);
+    await ui.close();
+
+    assert.ok(processesOf(`hellopkg Ada`).length > 0, "the app's server is running");
+    await page.locator(".run .stop").first().click();
+    await menuItem(page, "Start").waitFor({ timeout: 30_000 });
+    for (let i = 0; i < 50 && processesOf("hellopkg Ada").length > 0; i++) await page.waitForTimeout(100);
+    assert.deepEqual(processesOf("hellopkg Ada"), [], "processes of the app remain after Stop");
+    await page.close();
+  });
+}

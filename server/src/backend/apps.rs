@@ -1,0 +1,264 @@
+//! Installed apps as the UI sees them: the supervisor's state mapped to the
+//! UI's types, launcher menus resolved (scripts vs URLs, local URLs sent
+//! through the front door).
+
+use crate::apps::{AppSummary, Apps, PendingForm, RunningRun};
+use crate::proxy;
+use app::api::{
+    AppPage, FormField, FormRequest, InstallStatus, InstalledApp, MenuAction, MenuEntry, Notice,
+    RunInfo,
+};
+use engine::MenuItem;
+use serde_json::Value;
+use std::path::Path;
+
+/// How many past runs and notices the app page lists.
+const RECENT: usize = 20;
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+pub async fn installed(apps: &Apps) -> Result<Vec<InstalledApp>, String> {
+    Ok(apps.list().await.map_err(err)?.into_iter().map(installed_app).collect())
+}
+
+fn installed_app(s: AppSummary) -> InstalledApp {
+    InstalledApp {
+        open_path: s.url.as_ref().map(|_| format!("{}/", proxy::prefix(&s.name))),
+        running: s.running.len(),
+        title: s.title,
+        description: s.description,
+        source_url: s.source_url,
+        installed_at: s.installed_at,
+        name: s.name,
+    }
+}
+
+pub async fn page(apps: &Apps, name: &str) -> Result<AppPage, String> {
+    let summary = apps
+        .list()
+        .await
+        .map_err(err)?
+        .into_iter()
+        .find(|a| a.name == name)
+        .ok_or_else(|| format!("no app named `{name}` is installed"))?;
+    let running: Vec<RunningRun> = apps.running().into_iter().filter(|r| r.app == name).collect();
+    let app_dir = apps.home().join("api").join(name);
+    let (menu, menu_error) = match apps.menu(name).await {
+        Ok(menu) => (menu_entries(&menu.items, &app_dir, name, &running), None),
+        Err(e) => (Vec::new(), Some(format!("The launcher could not be shown: {e}"))),
+    };
+    let mut history = apps.history(name).await.map_err(err)?;
+    history.truncate(RECENT);
+    let notices = apps.app_events(name, RECENT as i64).await.map_err(err)?;
+    Ok(AppPage {
+        app: installed_app(summary),
+        menu,
+        menu_error,
+        forms: apps.pending(Some(name)).into_iter().map(form_request).collect(),
+        running: running.iter().map(running_info).collect(),
+        history: history
+            .into_iter()
+            .map(|r| RunInfo {
+                id: r.id,
+                app: r.app,
+                script: r.script,
+                started_at: r.started_at,
+                ended_at: r.ended_at,
+                outcome: r.outcome,
+                reason: r.reason,
+                open_path: None,
+            })
+            .collect(),
+        notices: notices
+            .into_iter()
+            .map(|e| Notice {
+                text: notice_text(&e.payload),
+                href: e.payload.get("url").and_then(Value::as_str).map(|u| front_door_url(u, name)),
+                kind: e.kind,
+                at: e.at,
+            })
+            .collect(),
+    })
+}
+
+fn running_info(r: &RunningRun) -> RunInfo {
+    RunInfo {
+        id: r.run_id,
+        app: r.app.clone(),
+        script: r.script.clone(),
+        started_at: r.started_at,
+        ended_at: None,
+        outcome: None,
+        reason: None,
+        open_path: r.proxy_path.clone(),
+    }
+}
+
+/// Launcher items → UI entries: scripts become run buttons (marked when
+/// running), URLs become links (local ones through `/p/<app>/`).
+fn menu_entries(items: &[MenuItem], app_dir: &Path, app: &str, running: &[RunningRun]) -> Vec<MenuEntry> {
+    items
+        .iter()
+        .map(|item| {
+            let action = match (item.script(app_dir), item.href.as_deref()) {
+                (Some((path, query)), _) => {
+                    let rel = path.strip_prefix(app_dir).unwrap_or(&path).display().to_string();
+                    let running = running.iter().any(|r| r.script == rel);
+                    let script = query.map_or(rel.clone(), |q| format!("{rel}?{q}"));
+                    MenuAction::Script { script, running }
+                }
+                (None, Some(href)) if !href.is_empty() => MenuAction::Link {
+                    href: front_door_url(href, app),
+                    new_tab: item.target.as_deref() == Some("_blank") || item.popout.is_some(),
+                },
+                _ => MenuAction::None,
+            };
+            MenuEntry {
+                text: item.text.clone().or_else(|| item.html.as_deref().map(strip_tags)).unwrap_or_default(),
+                icon: item.icon.clone(),
+                action,
+                default: item.default == Some(true),
+                confirm: match &item.confirm {
+                    Some(Value::String(q)) => Some(q.clone()),
+                    Some(Value::Bool(true)) => Some("Are you sure?".into()),
+                    _ => None,
+                },
+                children: item.menu.as_deref().map_or_else(Vec::new, |m| menu_entries(m, app_dir, app, running)),
+            }
+        })
+        .collect()
+}
+
+/// `http://127.0.0.1:7860/x` → `/p/<app>/x`: apps listen on loopback only,
+/// so the browser reaches them through the authenticated front door.
+fn front_door_url(href: &str, app: &str) -> String {
+    let local = ["http://127.0.0.1:", "http://localhost:", "http://0.0.0.0:"];
+    match local.iter().find_map(|p| href.strip_prefix(p)) {
+        Some(rest) => {
+            let path = rest.find('/').map_or("/", |i| &rest[i..]);
+            format!("{}{path}", proxy::prefix(app))
+        }
+        None => href.to_string(),
+    }
+}
+
+fn strip_tags(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn notice_text(payload: &Value) -> String {
+    ["html", "text", "message", "url"]
+        .iter()
+        .find_map(|k| payload.get(k).and_then(Value::as_str))
+        .map(strip_tags)
+        .unwrap_or_else(|| payload.to_string())
+}
+
+/// Pinokio `input` params (`{title, description, form: [...]}`) or missing
+/// ENVIRONMENT variables, as a form.
+fn form_request(form: PendingForm) -> FormRequest {
+    let p = &form.params;
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let fields = match p.get("form").or_else(|| p.get("vars")).and_then(Value::as_array) {
+        Some(list) => list.iter().map(form_field).collect(),
+        None => Vec::new(),
+    };
+    FormRequest {
+        title: text(p, "title").or_else(|| p.get("vars").map(|_| "Settings this app needs".into())),
+        description: text(p, "description"),
+        id: form.id,
+        run_id: form.run_id,
+        fields,
+    }
+}
+
+fn form_field(f: &Value) -> FormField {
+    let text = |k: &str| f.get(k).and_then(Value::as_str).map(str::to_string);
+    let key = text("key").unwrap_or_default();
+    let options: Vec<String> = f
+        .get("items")
+        .or_else(|| f.get("options"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| o.as_str().map(str::to_string).or_else(|| o.get("value").and_then(Value::as_str).map(str::to_string)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let kind = text("type").unwrap_or_else(|| if options.is_empty() { "text".into() } else { "select".into() });
+    FormField {
+        title: text("title").or_else(|| text("description")).unwrap_or_else(|| key.clone()),
+        default: f.get("default").map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)),
+        required: f.get("required").and_then(Value::as_bool).unwrap_or(false),
+        kind: if kind == "text" && looks_secret(&key) { "password".into() } else { kind },
+        options,
+        key,
+    }
+}
+
+/// API keys and tokens are typed into password fields (masked on screen).
+fn looks_secret(key: &str) -> bool {
+    let key = key.to_lowercase();
+    ["token", "secret", "password", "api_key", "apikey"].iter().any(|w| key.contains(w))
+}
+
+pub async fn installs(apps: &Apps) -> Result<Vec<InstallStatus>, String> {
+    Ok(apps
+        .installs()
+        .into_iter()
+        .map(|p| InstallStatus {
+            app: p.app,
+            phase: serde_json::to_value(&p.phase).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+            stage: p.stage,
+            overall: p.overall,
+            error: p.error,
+        })
+        .collect())
+}
+
+/// A catalog id installs its repository; anything else is a git URL or path.
+pub async fn install(apps: &Apps, source: &str, folder: Option<&str>) -> Result<String, String> {
+    let source = source.trim();
+    let url = app::catalog::find(source).map_or(source, |entry| entry.repo_url.as_str());
+    apps.install(url, folder).await.map(|s| s.name).map_err(err)
+}
+
+/// `start.js?mode=x` → the script and its query as `args` (`{mode: "x"}`).
+pub async fn start(apps: &Apps, app: &str, script: &str) -> Result<i64, String> {
+    let (file, query) = script.split_once('?').unwrap_or((script, ""));
+    let args: serde_json::Map<String, Value> = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+        .collect();
+    apps.start(app, file, Value::Object(args)).await.map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_urls_go_through_the_front_door() {
+        assert_eq!(front_door_url("http://127.0.0.1:7860/?x=1", "comfy"), "/p/comfy/?x=1");
+        assert_eq!(front_door_url("http://localhost:8188", "comfy"), "/p/comfy/");
+        assert_eq!(front_door_url("https://example.com/docs", "comfy"), "https://example.com/docs");
+    }
+
+    #[test]
+    fn html_menu_text_loses_its_tags() {
+        assert_eq!(strip_tags("<b>Start</b> <i>now</i>"), "Start now");
+    }
+}
