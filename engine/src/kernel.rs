@@ -2,7 +2,9 @@
 //! `local` memory and the running-script registry. `Send + Sync`; each run
 //! keeps its own JS runtime on its own thread.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use serde_json::json;
 
@@ -15,6 +17,9 @@ pub struct Kernel {
     pub system: SystemInfo,
     pub memory: Memory,
     pub registry: Registry,
+    /// Extra environment per app (set by the embedder, e.g. proxy paths);
+    /// the app's ENVIRONMENT file and step `env` still override it.
+    app_env: Mutex<HashMap<String, Vec<(String, String)>>>,
     sys_json: String,
 }
 
@@ -34,7 +39,27 @@ impl Kernel {
             system,
             memory: Memory::default(),
             registry: Registry::default(),
+            app_env: Mutex::new(HashMap::new()),
             sys_json,
+        }
+    }
+
+    /// Extra environment of an app's processes.
+    pub fn app_env(&self, app: &str) -> Vec<(String, String)> {
+        self.app_env
+            .lock()
+            .expect("app env lock")
+            .get(app)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn set_app_env(&self, app: &str, vars: Vec<(String, String)>) {
+        let mut m = self.app_env.lock().expect("app env lock");
+        if vars.is_empty() {
+            m.remove(app);
+        } else {
+            m.insert(app.to_string(), vars);
         }
     }
 

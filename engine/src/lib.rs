@@ -34,7 +34,7 @@ pub use events::{channel, Event, EventSink};
 pub use host::{AutoHost, EnvVar, Host, Interaction};
 pub use launcher::{Menu, MenuItem};
 pub use plan::PlanEntry;
-pub use process::StopHandle;
+pub use process::{group_alive, kill_group, StopHandle};
 pub use sys::{Gpu, SystemInfo};
 
 use kernel::Kernel;
@@ -86,6 +86,22 @@ impl RunHandle {
     /// A handle that can stop this run from elsewhere (e.g. a Ctrl-C handler).
     pub fn stopper(&self) -> StopHandle {
         self.stop.clone()
+    }
+
+    /// Types raw bytes into the run's current terminal (its newest shell
+    /// that is still running).
+    pub fn write_input(&self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stop.write_input(bytes)
+    }
+
+    /// Resizes the run's terminals (and the ones it starts later).
+    pub fn resize(&self, cols: u16, rows: u16) -> std::io::Result<()> {
+        self.stop.resize(cols, rows)
+    }
+
+    /// Process groups the run has started (each shell leads its own group).
+    pub fn groups(&self) -> Vec<i32> {
+        self.stop.groups()
     }
 
     pub fn is_finished(&self) -> bool {
@@ -212,6 +228,32 @@ impl Engine {
             }
             None => false,
         }
+    }
+
+    /// Types raw bytes into the current terminal of a running script.
+    pub fn write_input(&self, script: impl AsRef<Path>, bytes: &[u8]) -> std::io::Result<()> {
+        self.running_handle(script.as_ref())?.write_input(bytes)
+    }
+
+    /// Resizes the terminals of a running script.
+    pub fn resize(&self, script: impl AsRef<Path>, cols: u16, rows: u16) -> std::io::Result<()> {
+        self.running_handle(script.as_ref())?.resize(cols, rows)
+    }
+
+    fn running_handle(&self, script: &Path) -> std::io::Result<StopHandle> {
+        self.kernel.registry.get(&absolute(script)).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{} is not running", script.display()),
+            )
+        })
+    }
+
+    /// Extra environment for every process of app `app` (the folder name
+    /// under `<home>/api`), e.g. proxy settings. The app's ENVIRONMENT file
+    /// and a step's `env` override these. An empty list clears them.
+    pub fn set_app_env(&self, app: &str, vars: Vec<(String, String)>) {
+        self.kernel.set_app_env(app, vars);
     }
 
     pub fn is_running(&self, script: impl AsRef<Path>) -> bool {

@@ -4,13 +4,23 @@
 //! no orphans behind.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
+
+use crate::pty::ShellProc;
 
 #[derive(Default)]
 struct Inner {
     stopped: AtomicBool,
     groups: Mutex<Vec<i32>>,
+    /// Every process group the run ever started (never drained), for callers
+    /// that record them (e.g. to clean up after a crash).
+    all_groups: Mutex<Vec<i32>>,
+    /// The run's terminals, newest last: keyboard input goes to the newest
+    /// one still running.
+    terminals: Mutex<Vec<Weak<ShellProc>>>,
+    /// Terminal size asked for by a viewer (cols, rows); new shells get it too.
+    size: Mutex<Option<(u16, u16)>>,
 }
 
 /// Cloneable stop switch plus the process groups a run owns.
@@ -35,6 +45,7 @@ impl StopHandle {
     /// Records a process group started by the run.
     pub fn adopt(&self, pgid: i32) {
         self.0.groups.lock().expect("groups lock").push(pgid);
+        self.0.all_groups.lock().expect("groups lock").push(pgid);
         if self.is_stopped() {
             kill_group(pgid);
         }
@@ -51,6 +62,61 @@ impl StopHandle {
     /// Whether two handles control the same run.
     pub fn same(&self, other: &StopHandle) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// Every process group the run has started so far (each shell is the
+    /// leader of its own group, so these are also the shells' pids).
+    pub fn groups(&self) -> Vec<i32> {
+        self.0.all_groups.lock().expect("groups lock").clone()
+    }
+
+    /// Records a terminal of the run (newest receives keyboard input).
+    pub(crate) fn attach_terminal(&self, shell: &Arc<ShellProc>) {
+        let mut t = self.0.terminals.lock().expect("terminals lock");
+        t.retain(|w| w.strong_count() > 0);
+        t.push(Arc::downgrade(shell));
+        if let Some((cols, rows)) = *self.0.size.lock().expect("size lock") {
+            let _ = shell.resize(cols, rows);
+        }
+    }
+
+    /// The newest terminal whose process is still running.
+    fn current_terminal(&self) -> Option<Arc<ShellProc>> {
+        let t = self.0.terminals.lock().expect("terminals lock");
+        t.iter()
+            .rev()
+            .filter_map(Weak::upgrade)
+            .find(|s| s.exit_code().is_none())
+    }
+
+    /// Types raw bytes (keys, pasted text, control characters) into the
+    /// run's current terminal. Fails when no shell of the run is running.
+    pub fn write_input(&self, bytes: &[u8]) -> std::io::Result<()> {
+        match self.current_terminal() {
+            Some(t) => t.write_bytes(bytes),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::NotConnected,
+                "no shell of this run is running to receive input",
+            )),
+        }
+    }
+
+    /// Resizes every live terminal of the run (and the ones it starts later).
+    pub fn resize(&self, cols: u16, rows: u16) -> std::io::Result<()> {
+        if cols == 0 || rows == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "terminal size must be at least 1x1",
+            ));
+        }
+        *self.0.size.lock().expect("size lock") = Some((cols, rows));
+        let t = self.0.terminals.lock().expect("terminals lock");
+        for s in t.iter().filter_map(Weak::upgrade) {
+            if s.exit_code().is_none() {
+                s.resize(cols, rows)?;
+            }
+        }
+        Ok(())
     }
 
     /// Whether any recorded group still has a live process.

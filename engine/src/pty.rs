@@ -128,6 +128,27 @@ impl ShellProc {
         w.flush()
     }
 
+    /// Types raw bytes into the terminal.
+    pub fn write_bytes(&self, bytes: &[u8]) -> std::io::Result<()> {
+        let mut w = self.writer.lock().expect("writer lock");
+        w.write_all(bytes)?;
+        w.flush()
+    }
+
+    /// Changes the terminal size (the process gets SIGWINCH).
+    pub fn resize(&self, cols: u16, rows: u16) -> std::io::Result<()> {
+        self._master
+            .lock()
+            .expect("master lock")
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .map_err(other)
+    }
+
     /// Exit code once the process has ended.
     pub fn exit_code(&self) -> Option<i32> {
         *self.exit.lock().expect("exit lock")

@@ -100,6 +100,7 @@ impl StepCtx<'_> {
     /// Environment for processes: ours, the app's ENVIRONMENT, then `extra`.
     pub fn process_env(&self, extra: Option<&Value>) -> Vec<(String, String)> {
         let mut env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+        env.extend(self.run.kernel.app_env(&self.loc.app));
         env.extend(script::read_env_file(&self.loc.env_file()));
         env.insert(
             "PINOKIO_HOME".into(),

@@ -1,6 +1,6 @@
 //! Command-line interface: one subcommand per thing a user does.
 
-use crate::{engine_cli, serve};
+use crate::{app_cli, engine_cli, serve};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -28,6 +28,16 @@ enum Command {
     Plan(engine_cli::PlanArgs),
     /// Print an app's launcher menu.
     Menu(engine_cli::MenuArgs),
+    /// Install an app from a git URL, a local folder or a catalog id.
+    Install(app_cli::InstallArgs),
+    /// Start an app's script (default: its start script).
+    Start(app_cli::StartArgs),
+    /// Stop every running script of an app.
+    Stop(app_cli::StopArgs),
+    /// List installed apps and what runs.
+    Ls(app_cli::LsArgs),
+    /// Print the log of an app's latest run (or --run ID).
+    Logs(app_cli::LogsArgs),
     /// List every HTTP route with the access it requires (JSON lines).
     #[command(hide = true)]
     Routes,
@@ -51,6 +61,11 @@ impl Cli {
             Command::Run(args) => engine_cli::run(args),
             Command::Plan(args) => engine_cli::plan(args),
             Command::Menu(args) => engine_cli::menu(args),
+            Command::Install(args) => app_cli::install(args),
+            Command::Start(args) => app_cli::start(args),
+            Command::Stop(args) => app_cli::stop(args),
+            Command::Ls(args) => app_cli::ls(args),
+            Command::Logs(args) => app_cli::logs(args),
             Command::CatalogImport { source, out } => catalog_import(&source, &out),
             Command::Routes => print_routes(),
         }

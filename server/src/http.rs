@@ -34,6 +34,11 @@ pub fn route_table() -> Vec<(String, String)> {
             ));
         }
     }
+    table.extend(
+        crate::apps::http::ROUTES
+            .iter()
+            .map(|(method, path)| (method.to_string(), path.to_string())),
+    );
     for (path, method) in leptos::server_fn::axum::server_fn_paths() {
         table.push((method.to_string(), path.to_string()));
     }

@@ -1,6 +1,8 @@
 //! The PinokioCloud server as a library: the `pinokiocloud` binary is a thin
 //! shell over [`cli::Cli`], and integration tests reach the modules directly.
 
+pub mod app_cli;
+pub mod apps;
 pub mod auth;
 pub mod backend;
 pub mod cli;

@@ -93,6 +93,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         args.password.as_deref(),
     )
     .await?;
+    // Filled by the app supervisor as apps report their local URLs.
+    let apps = Arc::new(ProxyTargets::new());
+    let supervisor = crate::apps::Apps::open(&home, store.pool().clone(), apps.clone()).await?;
+    crate::app_cli::write_cli_access(&home, addr.port(), &token).with_context(|| {
+        format!(
+            "writing {}",
+            home.join(crate::app_cli::TOKEN_FILE).display()
+        )
+    })?;
     let (tunnel, no_tunnel) = start_tunnel(tunnel_choice, platform.as_ref(), addr.port(), &home)?;
     let report = PlatformReport::new(platform.as_ref(), addr.port());
     announce(
@@ -128,18 +137,36 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    // Filled by the app supervisor as apps report their local URLs.
-    let apps = Arc::new(ProxyTargets::new());
-    let router = http::router(options, auth, backend, apps);
-    axum::serve(
+    let apps_api = crate::apps::http::router(supervisor.clone()).layer(
+        axum::middleware::from_fn_with_state(auth.clone(), crate::auth::gate::gate),
+    );
+    let router = http::router(options, auth, backend, apps).merge(apps_api);
+    let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
+        // Ctrl-C, or SIGTERM from a container/service manager: either way
+        // the app supervisor below stops the apps' processes.
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let sigterm = async {
+            match term.as_mut() {
+                Some(t) => {
+                    t.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = sigterm => {}
+        }
     })
     .await
-    .context("serving HTTP")
+    .context("serving HTTP");
+    supervisor.shutdown().await;
+    served
 }
 
 /// `off`, or a provider choice.

@@ -194,6 +194,7 @@ fn spawn(
     })
     .map_err(|e| MethodError::msg(format!("cannot start a shell: {e}")))?;
     ctx.run.stop.adopt(proc.pgid);
+    ctx.run.stop.attach_terminal(&proc);
     ctx.run.refresh_port();
     ctx.run
         .shells
