@@ -2,8 +2,8 @@
 //! implements: the UI crate stays free of SQL and process management.
 
 use crate::api::{AppPage, InstallStatus, InstalledApp, ShareLink, SystemStatus};
-use serde_json::Value;
 use crate::auth::Role;
+use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -31,7 +31,11 @@ pub trait Backend: Send + Sync + 'static {
     fn app_page(&self, name: String) -> BoxFuture<'_, Result<AppPage, String>>;
     fn installs(&self) -> BoxFuture<'_, Result<Vec<InstallStatus>, String>>;
     /// Installs from a git URL or catalog id; returns the folder name.
-    fn install(&self, source: String, folder: Option<String>) -> BoxFuture<'_, Result<String, String>>;
+    fn install(
+        &self,
+        source: String,
+        folder: Option<String>,
+    ) -> BoxFuture<'_, Result<String, String>>;
     fn uninstall(&self, name: String) -> BoxFuture<'_, Result<(), String>>;
     /// Starts `script` (relative to the app, may carry `?query`); returns the run id.
     fn start(&self, app: String, script: String) -> BoxFuture<'_, Result<i64, String>>;

@@ -28,7 +28,7 @@ const files = {
 `,
   "install.js": `module.exports = {
   run: [
-    { method: "shell.run", params: { venv: "env", message: "pip install --no-index --no-build-isolation ./hellopkg" } },
+    { method: "shell.run", params: { venv: "env", message: "pip install --no-index ./dist/hellopkg-0.1.0-py3-none-any.whl" } },
     { method: "notify", params: { html: "Installed. Click Start." } }
   ]
 }
@@ -42,14 +42,6 @@ const files = {
     { method: "local.set", params: { url: "{{input.event[0]}}" } }
   ]
 }
-`,
-  "hellopkg/pyproject.toml": `[build-system]
-requires = ["setuptools"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "hellopkg"
-version = "0.1.0"
 `,
   "hellopkg/hellopkg/__init__.py": "",
   "hellopkg/hellopkg/__main__.py": `import http.server, socketserver, sys
@@ -71,6 +63,27 @@ with socketserver.TCPServer(("127.0.0.1", 0), Page) as httpd:
 `,
 };
 
+/** Zips hellopkg/hellopkg into dist/hellopkg-0.1.0-py3-none-any.whl. */
+const WHEEL_BUILDER = `
+import base64, hashlib, os, sys, zipfile
+root = sys.argv[1]
+src = os.path.join(root, "hellopkg", "hellopkg")
+os.makedirs(os.path.join(root, "dist"), exist_ok=True)
+info = "hellopkg-0.1.0.dist-info"
+files = {f"hellopkg/{n}": open(os.path.join(src, n), "rb").read() for n in sorted(os.listdir(src))}
+files[f"{info}/METADATA"] = b"Metadata-Version: 2.1\\nName: hellopkg\\nVersion: 0.1.0\\n"
+files[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\\nGenerator: fixture\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+record = []
+for name, data in files.items():
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    record.append(f"{name},sha256={digest},{len(data)}")
+record.append(f"{info}/RECORD,,")
+files[f"{info}/RECORD"] = ("\\n".join(record) + "\\n").encode()
+with zipfile.ZipFile(os.path.join(root, "dist", "hellopkg-0.1.0-py3-none-any.whl"), "w") as whl:
+    for name, data in files.items():
+        whl.writestr(name, data)
+`;
+
 /** Creates the app as a git repo; returns its `file://` URL. */
 export function makeFixtureApp(name = "hello-server") {
   const root = join(mkdtempSync(join(tmpdir(), "pinokiocloud-fixture-")), name);
@@ -78,6 +91,8 @@ export function makeFixtureApp(name = "hello-server") {
     mkdirSync(join(root, path, ".."), { recursive: true });
     writeFileSync(join(root, path), text);
   }
+  // A ready-made wheel: installing it needs no build tools and no network.
+  execFileSync("python3", ["-c", WHEEL_BUILDER, root], { stdio: "inherit" });
   const git = (...args) => execFileSync("git", args, { cwd: root, stdio: "ignore" });
   git("init", "-q", "-b", "main");
   git("add", ".");

@@ -23,12 +23,12 @@ fn main() {
     );
 
     let home = tempfile::tempdir().unwrap();
-    let (mut child, url) = spawn(home.path(), Some(&site));
-    rt.block_on(wait_ok(&url));
+    let (mut child, url, token) = spawn(home.path(), Some(&site));
+    rt.block_on(wait_ok(&url, &token));
     std::thread::sleep(Duration::from_secs(1));
     println!("idle RSS after start: {:.1} MiB", rss_mib(&child));
 
-    let mut latencies = rt.block_on(load(&url));
+    let mut latencies = rt.block_on(load(&url, &token));
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     println!(
@@ -56,9 +56,11 @@ fn main() {
     let _ = child.kill();
 }
 
-fn spawn(home: &Path, site: Option<&Path>) -> (Child, String) {
+/// A started server: its process, base URL and admin login token.
+fn spawn(home: &Path, site: Option<&Path>) -> (Child, String, String) {
     let mut cmd = Command::new(BIN);
-    cmd.args(["serve", "--port", "0", "--home"]).arg(home);
+    cmd.args(["serve", "--port", "0", "--tunnel", "off", "--home"])
+        .arg(home);
     if let Some(site) = site.filter(|s| s.join("pkg").is_dir()) {
         cmd.arg("--site").arg(site);
     }
@@ -67,34 +69,43 @@ fn spawn(home: &Path, site: Option<&Path>) -> (Child, String) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    out.read_line(&mut line).unwrap();
     let url = line
         .split_whitespace()
         .last()
         .unwrap()
         .trim_end_matches('/')
         .to_string();
-    (child, url)
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    let token = line.split("?token=").nth(1).unwrap().trim().to_string();
+    // Keep reading so the server never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    (child, url, token)
 }
 
 fn cold_start_ms(rt: &tokio::runtime::Runtime) -> f64 {
     let home = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let (mut child, url) = spawn(home.path(), None);
-    rt.block_on(wait_ok(&url));
+    let (mut child, url, token) = spawn(home.path(), None);
+    rt.block_on(wait_ok(&url, &token));
     let ms = started.elapsed().as_secs_f64() * 1e3;
     let _ = child.kill();
     let _ = child.wait();
     ms
 }
 
-async fn wait_ok(url: &str) {
+async fn wait_ok(url: &str, token: &str) {
     let client = reqwest::Client::new();
     loop {
-        if let Ok(r) = client.get(format!("{url}/")).send().await {
+        if let Ok(r) = client
+            .get(format!("{url}/"))
+            .bearer_auth(token)
+            .send()
+            .await
+        {
             if r.status().is_success() {
                 let _ = r.bytes().await;
                 return;
@@ -104,25 +115,21 @@ async fn wait_ok(url: &str) {
     }
 }
 
-async fn load(url: &str) -> Vec<f64> {
+async fn load(url: &str, token: &str) -> Vec<f64> {
     let client = reqwest::Client::new();
     let per_client = REQUESTS / CLIENTS;
     let tasks: Vec<_> = (0..CLIENTS)
         .map(|_| {
             let client = client.clone();
             let url = format!("{url}/");
+            let token = token.to_string();
             tokio::spawn(async move {
                 let mut times = Vec::with_capacity(per_client);
                 for _ in 0..per_client {
                     let t = Instant::now();
-                    let body = client
-                        .get(&url)
-                        .send()
-                        .await
-                        .unwrap()
-                        .bytes()
-                        .await
-                        .unwrap();
+                    let response = client.get(&url).bearer_auth(&token).send().await.unwrap();
+                    assert!(response.status().is_success(), "{}", response.status());
+                    let body = response.bytes().await.unwrap();
                     assert!(!body.is_empty());
                     times.push(t.elapsed().as_secs_f64() * 1e3);
                 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: server-rendered pages, server functions, auth routes and
 //! static assets, all behind the auth gate.
 
+use crate::apps::Apps;
 use crate::auth::{gate::gate, routes as auth_routes, Auth, SESSION_COOKIE};
 use crate::proxy::{self, ProxyOptions, ProxyTargets};
 use app::backend::{Backend, BackendHandle};
@@ -34,6 +35,7 @@ pub fn route_table() -> Vec<(String, String)> {
             ));
         }
     }
+    table.push(("GET".into(), crate::terminal::ROUTE.into()));
     table.extend(
         crate::apps::http::ROUTES
             .iter()
@@ -51,7 +53,8 @@ pub fn router(
     options: LeptosOptions,
     auth: Auth,
     backend: Arc<dyn Backend>,
-    apps: Arc<ProxyTargets>,
+    proxy_targets: Arc<ProxyTargets>,
+    apps: Apps,
 ) -> Router {
     let routes = generate_route_list(App);
     let handle = BackendHandle(backend);
@@ -65,9 +68,11 @@ pub fn router(
         .with_state(options);
     pages
         .merge(auth_routes::router().with_state(auth.clone()))
+        .merge(crate::apps::http::router(apps.clone()))
+        .merge(crate::terminal::router(apps))
         // Running apps' UIs at /p/<app>/; the session cookie never reaches app code.
         .merge(proxy::router_with(
-            apps,
+            proxy_targets,
             ProxyOptions {
                 hidden_cookies: vec![SESSION_COOKIE.into()],
             },

@@ -15,3 +15,4 @@ pub mod serve;
 pub mod site;
 pub mod store;
 pub mod system;
+pub mod terminal;

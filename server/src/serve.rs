@@ -94,8 +94,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )
     .await?;
     // Filled by the app supervisor as apps report their local URLs.
-    let apps = Arc::new(ProxyTargets::new());
-    let supervisor = crate::apps::Apps::open(&home, store.pool().clone(), apps.clone()).await?;
+    let proxy_targets = Arc::new(ProxyTargets::new());
+    let supervisor =
+        crate::apps::Apps::open(&home, store.pool().clone(), proxy_targets.clone()).await?;
     crate::app_cli::write_cli_access(&home, addr.port(), &token).with_context(|| {
         format!(
             "writing {}",
@@ -126,6 +127,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let backend = Arc::new(ServerBackend {
         auth: auth.clone(),
         system,
+        apps: supervisor.clone(),
     });
 
     let options = LeptosOptions::builder()
@@ -137,10 +139,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let apps_api = crate::apps::http::router(supervisor.clone()).layer(
-        axum::middleware::from_fn_with_state(auth.clone(), crate::auth::gate::gate),
-    );
-    let router = http::router(options, auth, backend, apps).merge(apps_api);
+    let router = http::router(options, auth, backend, proxy_targets, supervisor.clone());
     let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

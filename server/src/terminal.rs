@@ -37,8 +37,14 @@ async fn upgrade(
 ) -> Response {
     let writable = viewer.is_some_and(|v| v.role.allows(Role::Operator));
     match apps.attach(id) {
-        Ok((scrollback, live)) => ws.on_upgrade(move |socket| pump(socket, apps, id, scrollback, live, writable)),
-        Err(e) => (StatusCode::NOT_FOUND, format!("run {id} has no live terminal: {e}")).into_response(),
+        Ok((scrollback, live)) => {
+            ws.on_upgrade(move |socket| pump(socket, apps, id, scrollback, live, writable))
+        }
+        Err(e) => (
+            StatusCode::NOT_FOUND,
+            format!("run {id} has no live terminal: {e}"),
+        )
+            .into_response(),
     }
 }
 

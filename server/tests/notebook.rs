@@ -5,7 +5,10 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 fn notebook() -> serde_json::Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../notebooks/PinokioCloud.ipynb");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../notebooks/PinokioCloud.ipynb"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -30,8 +33,16 @@ fn notebook_is_nbformat_4_with_one_python_cell_that_parses() {
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
-    python.stdin.take().unwrap().write_all(code().as_bytes()).unwrap();
-    assert!(python.wait().unwrap().success(), "the notebook cell is not valid Python");
+    python
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(code().as_bytes())
+        .unwrap();
+    assert!(
+        python.wait().unwrap().success(),
+        "the notebook cell is not valid Python"
+    );
 }
 
 #[test]
@@ -39,8 +50,14 @@ fn notebook_reads_the_lines_the_server_prints() {
     let code = code();
     let serve = include_str!("../src/serve.rs");
     for printed in ["Sign in (admin):", "Tunnel ("] {
-        assert!(code.contains(printed), "the notebook no longer looks for {printed:?}");
-        assert!(serve.contains(printed), "the server no longer prints {printed:?}");
+        assert!(
+            code.contains(printed),
+            "the notebook no longer looks for {printed:?}"
+        );
+        assert!(
+            serve.contains(printed),
+            "the server no longer prints {printed:?}"
+        );
     }
     for flag in ["--port", "--tunnel", "--home"] {
         assert!(code.contains(flag), "{flag}");

@@ -108,46 +108,70 @@ use super::auth::ssr::guard;
 
 #[server(endpoint = "view/installed_apps")]
 pub async fn installed_apps() -> Result<Vec<InstalledApp>, ServerFnError> {
-    guard(crate::auth::Role::Viewer)?.installed_apps().await.map_err(ServerFnError::new)
+    guard(crate::auth::Role::Viewer)?
+        .installed_apps()
+        .await
+        .map_err(ServerFnError::new)
 }
 
 #[server(endpoint = "view/app_page")]
 pub async fn load_app_page(name: String) -> Result<AppPage, ServerFnError> {
-    guard(crate::auth::Role::Viewer)?.app_page(name).await.map_err(ServerFnError::new)
+    guard(crate::auth::Role::Viewer)?
+        .app_page(name)
+        .await
+        .map_err(ServerFnError::new)
 }
 
 #[server(endpoint = "view/installs")]
 pub async fn installs() -> Result<Vec<InstallStatus>, ServerFnError> {
-    guard(crate::auth::Role::Viewer)?.installs().await.map_err(ServerFnError::new)
+    guard(crate::auth::Role::Viewer)?
+        .installs()
+        .await
+        .map_err(ServerFnError::new)
 }
 
 /// Installs from a git URL or a catalog id; returns the app's folder name.
 #[server(endpoint = "admin/install_app")]
 pub async fn install_app(source: String, folder: Option<String>) -> Result<String, ServerFnError> {
     let folder = folder.filter(|f| !f.trim().is_empty());
-    guard(crate::auth::Role::Admin)?.install(source, folder).await.map_err(ServerFnError::new)
+    guard(crate::auth::Role::Admin)?
+        .install(source, folder)
+        .await
+        .map_err(ServerFnError::new)
 }
 
 #[server(endpoint = "admin/uninstall_app")]
 pub async fn uninstall_app(name: String) -> Result<(), ServerFnError> {
-    guard(crate::auth::Role::Admin)?.uninstall(name).await.map_err(ServerFnError::new)
+    guard(crate::auth::Role::Admin)?
+        .uninstall(name)
+        .await
+        .map_err(ServerFnError::new)
 }
 
 /// Starts a script of an app; returns the run id.
 #[server(endpoint = "op/start_script")]
 pub async fn start_script(app: String, script: String) -> Result<i64, ServerFnError> {
-    guard(crate::auth::Role::Operator)?.start(app, script).await.map_err(ServerFnError::new)
+    guard(crate::auth::Role::Operator)?
+        .start(app, script)
+        .await
+        .map_err(ServerFnError::new)
 }
 
 #[server(endpoint = "op/stop_run")]
 pub async fn stop_run(run_id: i64) -> Result<(), ServerFnError> {
-    guard(crate::auth::Role::Operator)?.stop(run_id).await.map_err(ServerFnError::new)
+    guard(crate::auth::Role::Operator)?
+        .stop(run_id)
+        .await
+        .map_err(ServerFnError::new)
 }
 
 /// Answers a form; `values` is a JSON object of field key → value.
 #[server(endpoint = "op/answer_form")]
 pub async fn answer_form(form_id: String, values: String) -> Result<(), ServerFnError> {
-    let values: serde_json::Value =
-        serde_json::from_str(&values).map_err(|e| ServerFnError::new(format!("answers are not JSON: {e}")))?;
-    guard(crate::auth::Role::Operator)?.answer(form_id, values).await.map_err(ServerFnError::new)
+    let values: serde_json::Value = serde_json::from_str(&values)
+        .map_err(|e| ServerFnError::new(format!("answers are not JSON: {e}")))?;
+    guard(crate::auth::Role::Operator)?
+        .answer(form_id, values)
+        .await
+        .map_err(ServerFnError::new)
 }

@@ -1,9 +1,9 @@
 use super::NotFound;
+use crate::api::{install_app, whoami};
+use crate::auth::Role;
 use crate::catalog::{self, CatalogApp};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use crate::api::{install_app, whoami};
-use crate::auth::Role;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 /// `/apps/<id>`: everything the catalog knows about one app.
@@ -56,7 +56,12 @@ fn InstallButton(id: String) -> impl IntoView {
             navigate(&format!("/app/{name}"), Default::default());
         }
     });
-    let admin = move || me.get().and_then(Result::ok).flatten().is_some_and(|v| v.role.allows(Role::Admin));
+    let admin = move || {
+        me.get()
+            .and_then(Result::ok)
+            .flatten()
+            .is_some_and(|v| v.role.allows(Role::Admin))
+    };
     view! {
         <Transition fallback=|| view! { <button class="btn primary" type="button" disabled=true>"Install"</button> }>
             <button class="btn primary" type="button" disabled=move || !admin() || install.pending().get()

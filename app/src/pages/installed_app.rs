@@ -1,7 +1,7 @@
 use super::NotFound;
 use crate::api::{
-    answer_form, load_app_page, start_script, stop_run, uninstall_app, whoami, AppPage, FormRequest,
-    MenuAction, MenuEntry, RunInfo,
+    answer_form, load_app_page, start_script, stop_run, uninstall_app, whoami, AppPage,
+    FormRequest, MenuAction, MenuEntry, RunInfo,
 };
 use crate::auth::Role;
 use crate::components::Terminal;
@@ -29,10 +29,16 @@ pub fn InstalledAppPage() -> impl IntoView {
             }
         });
     });
-    let page = Resource::new(move || (name.get(), tick.get()), |(name, _)| load_app_page(name));
+    let page = Resource::new(
+        move || (name.get(), tick.get()),
+        |(name, _)| load_app_page(name),
+    );
     let me = Resource::new(|| (), |_| whoami());
     let role = Signal::derive(move || {
-        me.get().and_then(Result::ok).flatten().map_or(Role::Viewer, |v| v.role)
+        me.get()
+            .and_then(Result::ok)
+            .flatten()
+            .map_or(Role::Viewer, |v| v.role)
     });
     view! {
         <Transition fallback=|| view! { <p class="note">"Loading…"</p> }>
@@ -46,7 +52,15 @@ pub fn InstalledAppPage() -> impl IntoView {
 
 #[component]
 fn AppView(page: AppPage, role: Signal<Role>, refresh: RwSignal<u64>) -> impl IntoView {
-    let AppPage { app, menu, menu_error, running, forms, history, notices } = page;
+    let AppPage {
+        app,
+        menu,
+        menu_error,
+        running,
+        forms,
+        history,
+        notices,
+    } = page;
     let name = app.name.clone();
     let bump = move || refresh.update(|t| *t += 1);
     let start = Action::new(move |(app, script): &(String, String)| {
@@ -131,7 +145,11 @@ fn MenuList(
 }
 
 #[component]
-fn RunView(run: RunInfo, stop: Action<i64, Result<(), ServerFnError>>, writable: bool) -> impl IntoView {
+fn RunView(
+    run: RunInfo,
+    stop: Action<i64, Result<(), ServerFnError>>,
+    writable: bool,
+) -> impl IntoView {
     let id = run.id;
     view! {
         <section class="run panel" data-run=id.to_string()>
@@ -189,16 +207,25 @@ fn FormView(form: FormRequest, refresh: RwSignal<u64>) -> impl IntoView {
 
 /// Reads the submitted form's fields into a JSON object (browser only).
 #[allow(unused_variables)]
-fn collect_values(target: &leptos::web_sys::EventTarget, fields: &[crate::api::FormField]) -> String {
+fn collect_values(
+    target: &leptos::web_sys::EventTarget,
+    fields: &[crate::api::FormField],
+) -> String {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
         let mut out = serde_json::Map::new();
         if let Some(form) = target.dyn_ref::<leptos::web_sys::HtmlFormElement>() {
             for f in fields {
-                let Some(el) = form.elements().named_item(&f.key) else { continue };
+                let Some(el) = form.elements().named_item(&f.key) else {
+                    continue;
+                };
                 let value = if let Some(input) = el.dyn_ref::<leptos::web_sys::HtmlInputElement>() {
-                    if input.type_() == "checkbox" { serde_json::Value::Bool(input.checked()) } else { input.value().into() }
+                    if input.type_() == "checkbox" {
+                        serde_json::Value::Bool(input.checked())
+                    } else {
+                        input.value().into()
+                    }
                 } else if let Some(area) = el.dyn_ref::<leptos::web_sys::HtmlTextAreaElement>() {
                     area.value().into()
                 } else if let Some(select) = el.dyn_ref::<leptos::web_sys::HtmlSelectElement>() {

@@ -11,7 +11,10 @@ pub fn MyAppsPage() -> impl IntoView {
     let me = Resource::new(|| (), |_| whoami());
     let apps = Resource::new(|| (), |_| installed_apps());
     let is_admin = move || {
-        me.get().and_then(Result::ok).flatten().is_some_and(|v| v.role.allows(Role::Admin))
+        me.get()
+            .and_then(Result::ok)
+            .flatten()
+            .is_some_and(|v| v.role.allows(Role::Admin))
     };
     view! {
         <Title text="My apps"/>

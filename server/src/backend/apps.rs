@@ -20,12 +20,21 @@ fn err(e: impl std::fmt::Display) -> String {
 }
 
 pub async fn installed(apps: &Apps) -> Result<Vec<InstalledApp>, String> {
-    Ok(apps.list().await.map_err(err)?.into_iter().map(installed_app).collect())
+    Ok(apps
+        .list()
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(installed_app)
+        .collect())
 }
 
 fn installed_app(s: AppSummary) -> InstalledApp {
     InstalledApp {
-        open_path: s.url.as_ref().map(|_| format!("{}/", proxy::prefix(&s.name))),
+        open_path: s
+            .url
+            .as_ref()
+            .map(|_| format!("{}/", proxy::prefix(&s.name))),
         running: s.running.len(),
         title: s.title,
         description: s.description,
@@ -43,11 +52,18 @@ pub async fn page(apps: &Apps, name: &str) -> Result<AppPage, String> {
         .into_iter()
         .find(|a| a.name == name)
         .ok_or_else(|| format!("no app named `{name}` is installed"))?;
-    let running: Vec<RunningRun> = apps.running().into_iter().filter(|r| r.app == name).collect();
+    let running: Vec<RunningRun> = apps
+        .running()
+        .into_iter()
+        .filter(|r| r.app == name)
+        .collect();
     let app_dir = apps.home().join("api").join(name);
     let (menu, menu_error) = match apps.menu(name).await {
         Ok(menu) => (menu_entries(&menu.items, &app_dir, name, &running), None),
-        Err(e) => (Vec::new(), Some(format!("The launcher could not be shown: {e}"))),
+        Err(e) => (
+            Vec::new(),
+            Some(format!("The launcher could not be shown: {e}")),
+        ),
     };
     let mut history = apps.history(name).await.map_err(err)?;
     history.truncate(RECENT);
@@ -56,7 +72,11 @@ pub async fn page(apps: &Apps, name: &str) -> Result<AppPage, String> {
         app: installed_app(summary),
         menu,
         menu_error,
-        forms: apps.pending(Some(name)).into_iter().map(form_request).collect(),
+        forms: apps
+            .pending(Some(name))
+            .into_iter()
+            .map(form_request)
+            .collect(),
         running: running.iter().map(running_info).collect(),
         history: history
             .into_iter()
@@ -75,7 +95,11 @@ pub async fn page(apps: &Apps, name: &str) -> Result<AppPage, String> {
             .into_iter()
             .map(|e| Notice {
                 text: notice_text(&e.payload),
-                href: e.payload.get("url").and_then(Value::as_str).map(|u| front_door_url(u, name)),
+                href: e
+                    .payload
+                    .get("url")
+                    .and_then(Value::as_str)
+                    .map(|u| front_door_url(u, name)),
                 kind: e.kind,
                 at: e.at,
             })
@@ -98,13 +122,22 @@ fn running_info(r: &RunningRun) -> RunInfo {
 
 /// Launcher items → UI entries: scripts become run buttons (marked when
 /// running), URLs become links (local ones through `/p/<app>/`).
-fn menu_entries(items: &[MenuItem], app_dir: &Path, app: &str, running: &[RunningRun]) -> Vec<MenuEntry> {
+fn menu_entries(
+    items: &[MenuItem],
+    app_dir: &Path,
+    app: &str,
+    running: &[RunningRun],
+) -> Vec<MenuEntry> {
     items
         .iter()
         .map(|item| {
             let action = match (item.script(app_dir), item.href.as_deref()) {
                 (Some((path, query)), _) => {
-                    let rel = path.strip_prefix(app_dir).unwrap_or(&path).display().to_string();
+                    let rel = path
+                        .strip_prefix(app_dir)
+                        .unwrap_or(&path)
+                        .display()
+                        .to_string();
                     let running = running.iter().any(|r| r.script == rel);
                     let script = query.map_or(rel.clone(), |q| format!("{rel}?{q}"));
                     MenuAction::Script { script, running }
@@ -116,7 +149,11 @@ fn menu_entries(items: &[MenuItem], app_dir: &Path, app: &str, running: &[Runnin
                 _ => MenuAction::None,
             };
             MenuEntry {
-                text: item.text.clone().or_else(|| item.html.as_deref().map(strip_tags)).unwrap_or_default(),
+                text: item
+                    .text
+                    .clone()
+                    .or_else(|| item.html.as_deref().map(strip_tags))
+                    .unwrap_or_default(),
                 icon: item.icon.clone(),
                 action,
                 default: item.default == Some(true),
@@ -125,7 +162,10 @@ fn menu_entries(items: &[MenuItem], app_dir: &Path, app: &str, running: &[Runnin
                     Some(Value::Bool(true)) => Some("Are you sure?".into()),
                     _ => None,
                 },
-                children: item.menu.as_deref().map_or_else(Vec::new, |m| menu_entries(m, app_dir, app, running)),
+                children: item
+                    .menu
+                    .as_deref()
+                    .map_or_else(Vec::new, |m| menu_entries(m, app_dir, app, running)),
             }
         })
         .collect()
@@ -171,7 +211,11 @@ fn notice_text(payload: &Value) -> String {
 fn form_request(form: PendingForm) -> FormRequest {
     let p = &form.params;
     let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    let fields = match p.get("form").or_else(|| p.get("vars")).and_then(Value::as_array) {
+    let fields = match p
+        .get("form")
+        .or_else(|| p.get("vars"))
+        .and_then(Value::as_array)
+    {
         Some(list) => list.iter().map(form_field).collect(),
         None => Vec::new(),
     };
@@ -193,16 +237,34 @@ fn form_field(f: &Value) -> FormField {
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
-                .filter_map(|o| o.as_str().map(str::to_string).or_else(|| o.get("value").and_then(Value::as_str).map(str::to_string)))
+                .filter_map(|o| {
+                    o.as_str()
+                        .map(str::to_string)
+                        .or_else(|| o.get("value").and_then(Value::as_str).map(str::to_string))
+                })
                 .collect()
         })
         .unwrap_or_default();
-    let kind = text("type").unwrap_or_else(|| if options.is_empty() { "text".into() } else { "select".into() });
+    let kind = text("type").unwrap_or_else(|| {
+        if options.is_empty() {
+            "text".into()
+        } else {
+            "select".into()
+        }
+    });
     FormField {
-        title: text("title").or_else(|| text("description")).unwrap_or_else(|| key.clone()),
-        default: f.get("default").map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)),
+        title: text("title")
+            .or_else(|| text("description"))
+            .unwrap_or_else(|| key.clone()),
+        default: f
+            .get("default")
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)),
         required: f.get("required").and_then(Value::as_bool).unwrap_or(false),
-        kind: if kind == "text" && looks_secret(&key) { "password".into() } else { kind },
+        kind: if kind == "text" && looks_secret(&key) {
+            "password".into()
+        } else {
+            kind
+        },
         options,
         key,
     }
@@ -211,7 +273,9 @@ fn form_field(f: &Value) -> FormField {
 /// API keys and tokens are typed into password fields (masked on screen).
 fn looks_secret(key: &str) -> bool {
     let key = key.to_lowercase();
-    ["token", "secret", "password", "api_key", "apikey"].iter().any(|w| key.contains(w))
+    ["token", "secret", "password", "api_key", "apikey"]
+        .iter()
+        .any(|w| key.contains(w))
 }
 
 pub async fn installs(apps: &Apps) -> Result<Vec<InstallStatus>, String> {
@@ -220,7 +284,10 @@ pub async fn installs(apps: &Apps) -> Result<Vec<InstallStatus>, String> {
         .into_iter()
         .map(|p| InstallStatus {
             app: p.app,
-            phase: serde_json::to_value(&p.phase).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+            phase: serde_json::to_value(p.phase)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
             stage: p.stage,
             overall: p.overall,
             error: p.error,
@@ -243,7 +310,9 @@ pub async fn start(apps: &Apps, app: &str, script: &str) -> Result<i64, String> 
         .filter_map(|pair| pair.split_once('='))
         .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
         .collect();
-    apps.start(app, file, Value::Object(args)).await.map_err(err)
+    apps.start(app, file, Value::Object(args))
+        .await
+        .map_err(err)
 }
 
 #[cfg(test)]
@@ -252,9 +321,18 @@ mod tests {
 
     #[test]
     fn local_urls_go_through_the_front_door() {
-        assert_eq!(front_door_url("http://127.0.0.1:7860/?x=1", "comfy"), "/p/comfy/?x=1");
-        assert_eq!(front_door_url("http://localhost:8188", "comfy"), "/p/comfy/");
-        assert_eq!(front_door_url("https://example.com/docs", "comfy"), "https://example.com/docs");
+        assert_eq!(
+            front_door_url("http://127.0.0.1:7860/?x=1", "comfy"),
+            "/p/comfy/?x=1"
+        );
+        assert_eq!(
+            front_door_url("http://localhost:8188", "comfy"),
+            "/p/comfy/"
+        );
+        assert_eq!(
+            front_door_url("https://example.com/docs", "comfy"),
+            "https://example.com/docs"
+        );
     }
 
     #[test]

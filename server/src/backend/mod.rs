@@ -6,9 +6,9 @@ use crate::apps::Apps;
 use crate::auth::Auth;
 use crate::system::SystemMonitor;
 use app::api::{AppPage, InstallStatus, InstalledApp, ShareLink, SystemStatus};
-use serde_json::Value;
 use app::auth::Role;
 use app::backend::{Backend, BoxFuture};
+use serde_json::Value;
 
 pub struct ServerBackend {
     pub auth: Auth,
@@ -84,7 +84,11 @@ impl Backend for ServerBackend {
         Box::pin(apps::installs(&self.apps))
     }
 
-    fn install(&self, source: String, folder: Option<String>) -> BoxFuture<'_, Result<String, String>> {
+    fn install(
+        &self,
+        source: String,
+        folder: Option<String>,
+    ) -> BoxFuture<'_, Result<String, String>> {
         Box::pin(async move { apps::install(&self.apps, &source, folder.as_deref()).await })
     }
 
@@ -101,6 +105,10 @@ impl Backend for ServerBackend {
     }
 
     fn answer(&self, form_id: String, values: Value) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move { self.apps.answer(&form_id, values).map_err(|e| e.to_string()) })
+        Box::pin(async move {
+            self.apps
+                .answer(&form_id, values)
+                .map_err(|e| e.to_string())
+        })
     }
 }

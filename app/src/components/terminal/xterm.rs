@@ -108,7 +108,8 @@ fn connect(el: &HtmlElement, run_id: i64, writable: bool) -> Live {
     term.open(el);
     fit.fit();
 
-    let socket = WebSocket::new(&socket_url(run_id)).expect("a WebSocket URL from this page's origin");
+    let socket =
+        WebSocket::new(&socket_url(run_id)).expect("a WebSocket URL from this page's origin");
     socket.set_binary_type(BinaryType::Arraybuffer);
     let mut callbacks = Vec::new();
 
@@ -128,7 +129,9 @@ fn connect(el: &HtmlElement, run_id: i64, writable: bool) -> Live {
     let (cols, rows) = (term.cols(), term.rows());
     let sock = socket.clone();
     let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_| {
-        let _ = sock.send_with_str(&format!(r#"{{"type":"resize","cols":{cols},"rows":{rows}}}"#));
+        let _ = sock.send_with_str(&format!(
+            r#"{{"type":"resize","cols":{cols},"rows":{rows}}}"#
+        ));
     });
     socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     callbacks.push(on_open);
@@ -148,7 +151,11 @@ fn connect(el: &HtmlElement, run_id: i64, writable: bool) -> Live {
         term.on_data(on_data.as_ref().unchecked_ref());
         callbacks.push(on_data);
     }
-    Live { term, socket, _callbacks: callbacks }
+    Live {
+        term,
+        socket,
+        _callbacks: callbacks,
+    }
 }
 
 /// `ws(s)://<this host>/ws/run/<id>`: same origin, so the session cookie goes along.
@@ -165,7 +172,9 @@ fn socket_url(run_id: i64) -> String {
 /// Adds xterm's script, addon and stylesheet once; resolves when loaded.
 async fn load_xterm() -> Result<(), JsValue> {
     let window = web_sys::window().ok_or("no window")?;
-    if js_sys::Reflect::has(&window, &"Terminal".into())? && js_sys::Reflect::has(&window, &"FitAddon".into())? {
+    if js_sys::Reflect::has(&window, &"Terminal".into())?
+        && js_sys::Reflect::has(&window, &"FitAddon".into())?
+    {
         return Ok(());
     }
     let document = window.document().ok_or("no document")?;
@@ -174,7 +183,8 @@ async fn load_xterm() -> Result<(), JsValue> {
     link.set_href("/pkg/xterm/xterm.css");
     document.head().ok_or("no head")?.append_child(&link)?;
     for src in ["/pkg/xterm/xterm.js", "/pkg/xterm/addon-fit.js"] {
-        let script: web_sys::HtmlScriptElement = document.create_element("script")?.unchecked_into();
+        let script: web_sys::HtmlScriptElement =
+            document.create_element("script")?.unchecked_into();
         script.set_src(src);
         let loaded = Promise::new(&mut |resolve, reject| {
             script.set_onload(Some(&resolve));
