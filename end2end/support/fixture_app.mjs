@@ -44,20 +44,53 @@ const files = {
 }
 `,
   "hellopkg/hellopkg/__init__.py": "",
-  "hellopkg/hellopkg/__main__.py": `import http.server, socketserver, sys
+  "hellopkg/hellopkg/__main__.py": `import base64, hashlib, http.server, socketserver, struct, sys
 
 name = sys.argv[1] if len(sys.argv) > 1 else "nobody"
 print(f"hello {name}", flush=True)
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
 
 class Page(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
     def do_GET(self):
+        if self.headers.get("Upgrade", "").lower() == "websocket":
+            return self.echo_socket()
         body = f"<h1>Hello {name} from hellopkg</h1>".encode()
         self.send_response(200)
         self.send_header("content-type", "text/html")
+        self.send_header("content-length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
-with socketserver.TCPServer(("127.0.0.1", 0), Page) as httpd:
+    def echo_socket(self):
+        """A minimal WebSocket echo (text frames under 126 bytes)."""
+        key = self.headers["Sec-WebSocket-Key"] + GUID
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", base64.b64encode(hashlib.sha1(key.encode()).digest()).decode())
+        self.end_headers()
+        self.wfile.flush()
+        while True:
+            head = self.rfile.read(2)
+            if len(head) < 2:
+                return
+            opcode, length = head[0] & 0x0F, head[1] & 0x7F
+            if length == 126:
+                length = struct.unpack(">H", self.rfile.read(2))[0]
+            mask = self.rfile.read(4)
+            data = bytes(b ^ mask[i % 4] for i, b in enumerate(self.rfile.read(length)))
+            if opcode == 8:
+                return
+            reply = b"echo:" + data
+            self.wfile.write(bytes([0x81, len(reply)]) + reply)
+            self.wfile.flush()
+
+
+with socketserver.ThreadingTCPServer(("127.0.0.1", 0), Page) as httpd:
+    httpd.daemon_threads = True
     print(f"\\x1b[32mRunning on http://127.0.0.1:{httpd.server_address[1]}\\x1b[0m", flush=True)
     httpd.serve_forever()
 `,

@@ -62,6 +62,14 @@ for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
     const response = await ui.goto(ctx.server.url + href);
     assert.equal(response.status(), 200);
     assert.match(await ui.locator("h1").textContent(), /Hello Ada from hellopkg/);
+    // The app's WebSocket works through the front door, with the session cookie.
+    const echoed = await ui.evaluate((path) => new Promise((resolve, reject) => {
+      const ws = new WebSocket(location.origin.replace(/^http/, "ws") + path + "ws");
+      ws.onopen = () => ws.send("ping");
+      ws.onmessage = (e) => resolve(e.data);
+      ws.onerror = () => reject(new Error("WebSocket error"));
+    }), href);
+    assert.equal(echoed, "echo:ping");
     await ui.close();
 
     assert.ok(processesOf(`hellopkg Ada`).length > 0, "the app's server is running");

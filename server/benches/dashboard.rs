@@ -28,7 +28,8 @@ fn main() {
     std::thread::sleep(Duration::from_secs(1));
     println!("idle RSS after start: {:.1} MiB", rss_mib(&child));
 
-    let mut latencies = rt.block_on(load(&url, &token));
+    let cookie = rt.block_on(login_cookie(&url, &token));
+    let mut latencies = rt.block_on(load(&url, &cookie));
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     println!(
@@ -115,19 +116,40 @@ async fn wait_ok(url: &str, token: &str) {
     }
 }
 
-async fn load(url: &str, token: &str) -> Vec<f64> {
+/// Opens the login link like a browser; returns the session cookie.
+async fn login_cookie(url: &str, token: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .get(format!("{url}/?token={token}"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_string()
+}
+
+/// GETs `/` as a signed-in browser would (session cookie).
+async fn load(url: &str, cookie: &str) -> Vec<f64> {
     let client = reqwest::Client::new();
     let per_client = REQUESTS / CLIENTS;
     let tasks: Vec<_> = (0..CLIENTS)
         .map(|_| {
             let client = client.clone();
             let url = format!("{url}/");
-            let token = token.to_string();
+            let cookie = cookie.to_string();
             tokio::spawn(async move {
                 let mut times = Vec::with_capacity(per_client);
                 for _ in 0..per_client {
                     let t = Instant::now();
-                    let response = client.get(&url).bearer_auth(&token).send().await.unwrap();
+                    let response = client
+                        .get(&url)
+                        .header("cookie", &cookie)
+                        .send()
+                        .await
+                        .unwrap();
                     assert!(response.status().is_success(), "{}", response.status());
                     let body = response.bytes().await.unwrap();
                     assert!(!body.is_empty());

@@ -25,6 +25,15 @@ pub struct ShareLinkRow {
     pub last_used_at: Option<i64>,
 }
 
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: i64,
+    role: String,
+    label: String,
+    expires_at: Option<i64>,
+    last_used_at: Option<i64>,
+}
+
 #[derive(Clone)]
 pub struct AuthDb {
     pool: SqlitePool,
@@ -82,23 +91,43 @@ impl AuthDb {
         Ok(row.0)
     }
 
-    /// Validates a token by hash and stamps its last use.
+    /// Validates a token by hash and stamps its last use (at most once a
+    /// minute: scripts sending a bearer token on every request must not turn
+    /// each read into a database write).
     pub async fn use_token(&self, hash: &str) -> anyhow::Result<Option<Grant>> {
-        let row: Option<(i64, String, String, Option<i64>)> = sqlx::query_as(
-            "UPDATE auth_tokens SET last_used_at = ?1 WHERE token_hash = ?2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?1) RETURNING id, role, label, expires_at",
+        let now = now();
+        let row: Option<TokenRow> = sqlx::query_as(
+            "SELECT id, role, label, expires_at, last_used_at FROM auth_tokens
+             WHERE token_hash = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)",
         )
-        .bind(now())
         .bind(hash)
+        .bind(now)
         .fetch_optional(&self.pool)
         .await
         .context("checking a login token")?;
-        Ok(row.and_then(|(id, role, label, expires_at)| {
-            Some(Grant {
-                token_id: Some(id),
-                role: Role::parse(&role)?,
-                label,
-                expires_at,
-            })
+        let Some(TokenRow {
+            id,
+            role,
+            label,
+            expires_at,
+            last_used_at,
+        }) = row
+        else {
+            return Ok(None);
+        };
+        if last_used_at.is_none_or(|t| now - t > 60) {
+            sqlx::query("UPDATE auth_tokens SET last_used_at = ? WHERE id = ?")
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .context("stamping a login token")?;
+        }
+        Ok(Role::parse(&role).map(|role| Grant {
+            token_id: Some(id),
+            role,
+            label,
+            expires_at,
         }))
     }
 

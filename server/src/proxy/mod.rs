@@ -77,8 +77,15 @@ pub fn prefix(app: &str) -> String {
 ///   which breaks behind a prefix-stripping proxy. (Whether a Streamlit
 ///   app works under the prefix without it has not been tried.)
 /// - ComfyUI has no such setting and uses relative URLs.
+///
+/// Also `GRADIO_SERVER_NAME=127.0.0.1`: Gradio binds to it unless the script
+/// passes a `server_name`, and cloud images often set it to `0.0.0.0`, which
+/// would expose the app beside the authenticated front door.
 pub fn launch_env(app: &str) -> Vec<(String, String)> {
-    vec![("GRADIO_ROOT_PATH".to_string(), prefix(app))]
+    vec![
+        ("GRADIO_ROOT_PATH".to_string(), prefix(app)),
+        ("GRADIO_SERVER_NAME".to_string(), "127.0.0.1".to_string()),
+    ]
 }
 
 /// `/p/<app>` → `/p/<app>/`: apps use relative asset URLs, which only
@@ -127,10 +134,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn launch_env_sets_gradio_root_path() {
+    fn launch_env_sets_gradio_root_path_and_loopback_binding() {
         assert_eq!(
             launch_env("sd"),
-            vec![("GRADIO_ROOT_PATH".to_string(), "/p/sd".to_string())]
+            vec![
+                ("GRADIO_ROOT_PATH".to_string(), "/p/sd".to_string()),
+                ("GRADIO_SERVER_NAME".to_string(), "127.0.0.1".to_string()),
+            ]
         );
     }
 }
