@@ -244,8 +244,9 @@ impl Apps {
         )))?;
         let lock = lock_home(&home)?;
         let (events, _) = broadcast::channel(1024);
+        let engine = engine::Engine::new(&home, machine().await);
         let shared = Arc::new(Shared {
-            engine: engine::Engine::detect(&home),
+            engine,
             home,
             store: AppStore::new(pool),
             targets,
@@ -436,4 +437,26 @@ fn lock_home(home: &Path) -> Result<std::fs::File> {
     let _ = file.rewind();
     let _ = write!(file, "{}", std::process::id());
     Ok(file)
+}
+
+/// What scripts see as `gpu`, `gpus`, `ram`...: the cloud layer's reading
+/// (NVML first, `nvidia-smi` otherwise) over the engine's own detection of
+/// platform, architecture and CPUs.
+async fn machine() -> engine::SystemInfo {
+    let mut system = engine::SystemInfo::detect();
+    let values = crate::cloud::gpu::engine_values_now().await;
+    system.gpu = values.gpu;
+    system.gpus = values
+        .gpus
+        .into_iter()
+        .map(|g| engine::Gpu {
+            vendor: g.vendor,
+            model: g.model,
+            vram: g.vram,
+        })
+        .collect();
+    if values.ram > 0 {
+        system.ram = values.ram;
+    }
+    system
 }
