@@ -1,7 +1,9 @@
 //! What server functions need from the server, as a trait the server
 //! implements: the UI crate stays free of SQL and process management.
 
-use crate::api::{AppPage, InstallStatus, InstalledApp, ShareLink, SystemStatus};
+use crate::api::{
+    AppPage, EnvVariable, InstallStatus, InstalledApp, RunningScript, ShareLink, SystemStatus,
+};
 use crate::auth::Role;
 use serde_json::Value;
 use std::future::Future;
@@ -41,6 +43,15 @@ pub trait Backend: Send + Sync + 'static {
     fn start(&self, app: String, script: String) -> BoxFuture<'_, Result<i64, String>>;
     fn stop(&self, run_id: i64) -> BoxFuture<'_, Result<(), String>>;
     fn answer(&self, form_id: String, values: Value) -> BoxFuture<'_, Result<(), String>>;
+    fn running_scripts(&self) -> BoxFuture<'_, Result<Vec<RunningScript>, String>>;
+    fn environment(&self, name: String) -> BoxFuture<'_, Result<Vec<EnvVariable>, String>>;
+    fn set_environment(
+        &self,
+        name: String,
+        key: String,
+        value: String,
+    ) -> BoxFuture<'_, Result<(), String>>;
+    fn set_autostart(&self, name: String, on: bool) -> BoxFuture<'_, Result<(), String>>;
 }
 
 /// The backend as Leptos context.

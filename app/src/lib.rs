@@ -57,6 +57,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/apps/:id") view=pages::AppDetailPage/>
                     <Route path=path!("/login") view=pages::LoginPage/>
                     <Route path=path!("/my") view=pages::MyAppsPage/>
+                    <Route path=path!("/running") view=pages::RunningPage/>
                     <Route path=path!("/app/:name") view=pages::InstalledAppPage/>
                     <Route path=path!("/settings") view=pages::SettingsPage/>
                     <Route path=path!("/system") view=pages::SystemPage/>

@@ -73,10 +73,31 @@ for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
     await ui.close();
 
     assert.ok(processesOf(`hellopkg Ada`).length > 0, "the app's server is running");
+    // The Running view lists it, across apps, with its Open link.
+    const running = await page.context().newPage();
+    await running.goto(ctx.server.url + "/running");
+    const row = running.locator(".link-row", { hasText: folder });
+    await row.waitFor();
+    assert.match(await row.textContent(), /start\.js/);
+    assert.equal(await row.locator("a.btn").getAttribute("href"), href);
+    await running.close();
     await page.locator(".run .stop").first().click();
     await menuItem(page, "Start").waitFor({ timeout: 30_000 });
     for (let i = 0; i < 50 && processesOf("hellopkg Ada").length > 0; i++) await page.waitForTimeout(100);
     assert.deepEqual(processesOf("hellopkg Ada"), [], "processes of the app remain after Stop");
+
+    // Configure: add a plain and a secret variable; the secret never comes back to the page.
+    await page.locator(".configure summary").click();
+    for (const [key, value] of [["GREETING", "Grace"], ["HF_TOKEN", "hf_sekrit"]]) {
+      await page.locator('.env-new input[name="key"]').fill(key);
+      await page.locator('.env-new input[name="value"]').fill(value);
+      await page.locator('.env-new button[type="submit"]').click();
+      await page.locator(`.env-row[data-key="${key}"]`).waitFor();
+    }
+    assert.equal(await page.locator('.env-row[data-key="GREETING"] input').inputValue(), "Grace");
+    assert.equal(await page.locator('.env-row[data-key="HF_TOKEN"] input').inputValue(), "");
+    assert.equal(await page.locator('.env-row[data-key="HF_TOKEN"] input').getAttribute("type"), "password");
+    assert.ok(!(await page.content()).includes("hf_sekrit"), "a secret was sent back to the page");
     await page.close();
   });
 }

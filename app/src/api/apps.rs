@@ -14,6 +14,24 @@ pub struct InstalledApp {
     pub running: usize,
     /// Where its web UI opens through the dashboard (`/p/<app>/`), when up.
     pub open_path: Option<String>,
+    /// Started with the dashboard.
+    pub autostart: bool,
+}
+
+/// A script running now, anywhere on this machine.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunningScript {
+    pub run: RunInfo,
+    pub uptime_secs: i64,
+}
+
+/// One ENVIRONMENT variable of an app; secrets are never sent back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnvVariable {
+    pub key: String,
+    /// `None` for secrets (tokens, keys, passwords): only "set" or "empty" shows.
+    pub value: Option<String>,
+    pub is_set: bool,
 }
 
 /// A launcher menu item, ready to render.
@@ -172,6 +190,43 @@ pub async fn answer_form(form_id: String, values: String) -> Result<(), ServerFn
         .map_err(|e| ServerFnError::new(format!("answers are not JSON: {e}")))?;
     guard(crate::auth::Role::Operator)?
         .answer(form_id, values)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "view/running_scripts")]
+pub async fn running_scripts() -> Result<Vec<RunningScript>, ServerFnError> {
+    guard(crate::auth::Role::Viewer)?
+        .running_scripts()
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "admin/app_environment")]
+pub async fn app_environment(name: String) -> Result<Vec<EnvVariable>, ServerFnError> {
+    guard(crate::auth::Role::Admin)?
+        .environment(name)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Sets one ENVIRONMENT variable; an empty value for a secret keeps the old one.
+#[server(endpoint = "admin/set_app_environment")]
+pub async fn set_app_environment(
+    name: String,
+    key: String,
+    value: String,
+) -> Result<(), ServerFnError> {
+    guard(crate::auth::Role::Admin)?
+        .set_environment(name, key, value)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "admin/set_autostart")]
+pub async fn set_autostart(name: String, on: bool) -> Result<(), ServerFnError> {
+    guard(crate::auth::Role::Admin)?
+        .set_autostart(name, on)
         .await
         .map_err(ServerFnError::new)
 }

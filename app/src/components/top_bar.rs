@@ -16,6 +16,7 @@ pub fn TopBar() -> impl IntoView {
             <nav class="top-nav">
                 <a class="nav-apps" href="/">"Apps"</a>
                 <a href="/my">"My apps"</a>
+                <a href="/running">"Running"</a>
                 <a href="/system">"System"</a>
                 <Transition fallback=|| ()>
                     {move || me.get().and_then(Result::ok).flatten().map(|viewer| view! {

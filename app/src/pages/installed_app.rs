@@ -1,7 +1,7 @@
 use super::NotFound;
 use crate::api::{
-    answer_form, load_app_page, start_script, stop_run, uninstall_app, whoami, AppPage,
-    FormRequest, MenuAction, MenuEntry, RunInfo,
+    answer_form, app_environment, load_app_page, set_app_environment, set_autostart, start_script,
+    stop_run, uninstall_app, whoami, AppPage, FormRequest, MenuAction, MenuEntry, RunInfo,
 };
 use crate::auth::Role;
 use crate::components::Terminal;
@@ -98,7 +98,10 @@ fn AppView(page: AppPage, role: Signal<Role>, refresh: RwSignal<u64>) -> impl In
             {running.into_iter().map(|run| view! { <RunView run stop writable=operator()/> }).collect_view()}
             <Notices notices/>
             <History history/>
-            {(role.get() == Role::Admin).then(|| view! { <Uninstall name=name.clone()/> })}
+            {(role.get() == Role::Admin).then(|| view! {
+                <Configure name=name.clone() autostart=app.autostart/>
+                <Uninstall name=name.clone()/>
+            })}
         </article>
     }
 }
@@ -293,4 +296,97 @@ fn Uninstall(name: String) -> impl IntoView {
             {move || uninstall.value().get().and_then(Result::err).map(|e| view! { <p class="notice error">{e.to_string()}</p> })}
         </div>
     }
+}
+
+/// Admin settings of an app: its ENVIRONMENT variables (secrets masked: an
+/// empty field keeps the stored value) and whether it starts with the dashboard.
+#[component]
+fn Configure(name: String, autostart: bool) -> impl IntoView {
+    let saved = RwSignal::new(0u32);
+    let env = Resource::new(move || saved.get(), {
+        let name = name.clone();
+        move |_| app_environment(name.clone())
+    });
+    let save = Action::new({
+        let name = name.clone();
+        move |(key, value): &(String, String)| {
+            let (name, key, value) = (name.clone(), key.clone(), value.clone());
+            async move {
+                let r = set_app_environment(name, key, value).await;
+                saved.update(|n| *n += 1);
+                r
+            }
+        }
+    });
+    let toggle = Action::new({
+        let name = name.clone();
+        move |on: &bool| set_autostart(name.clone(), *on)
+    });
+    view! {
+        <details class="configure panel">
+            <summary>"Configure"</summary>
+            <label class="autostart">
+                <input type="checkbox" checked=autostart on:change=move |ev| { toggle.dispatch(event_target_checked(&ev)); }/>
+                " Start this app when the dashboard starts"
+            </label>
+            <Transition fallback=|| ()>
+                {move || env.get().map(|r| match r {
+                    Ok(vars) if vars.is_empty() => view! { <p class="note">"No ENVIRONMENT variables yet."</p> }.into_any(),
+                    Ok(vars) => vars.into_iter().map(|v| {
+                        let key = v.key.clone();
+                        let secret = v.value.is_none();
+                        let placeholder = match (secret, v.is_set) {
+                            (true, true) => "set (hidden) — type to replace",
+                            (true, false) => "empty",
+                            _ => "",
+                        };
+                        view! {
+                            <form class="env-row" data-key=key.clone() on:submit=move |ev: leptos::ev::SubmitEvent| {
+                                ev.prevent_default();
+                                let Some(form) = ev.target() else { return };
+                                if let Some(value) = named_value(&form, "value") {
+                                    save.dispatch((key.clone(), value));
+                                }
+                            }>
+                                <label><span class="mono">{v.key.clone()}</span>
+                                    <input class="field" name="value" type=if secret { "password" } else { "text" }
+                                        value=v.value.clone().unwrap_or_default() placeholder=placeholder autocomplete="off"/>
+                                </label>
+                                <button class="btn" type="submit">"Save"</button>
+                            </form>
+                        }
+                    }).collect_view().into_any(),
+                    Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
+                })}
+            </Transition>
+            <form class="env-row env-new" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                let Some(form) = ev.target() else { return };
+                if let (Some(key), Some(value)) = (named_value(&form, "key"), named_value(&form, "value")) {
+                    save.dispatch((key.trim().to_string(), value));
+                }
+            }>
+                <label><span>"New variable"</span><input class="field mono" name="key" placeholder="NAME" required=true/></label>
+                <label><span>"Value"</span><input class="field" name="value" autocomplete="off"/></label>
+                <button class="btn" type="submit">"Add"</button>
+            </form>
+            {move || save.value().get().and_then(Result::err).map(|e| view! { <p class="notice error">{e.to_string()}</p> })}
+        </details>
+    }
+}
+
+/// The input called `name` of a submitted form (browser only).
+#[allow(unused_variables)]
+fn named_value(target: &leptos::web_sys::EventTarget, name: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let form = target.dyn_ref::<leptos::web_sys::HtmlFormElement>()?;
+        let input = form.elements().named_item(name)?;
+        input
+            .dyn_ref::<leptos::web_sys::HtmlInputElement>()
+            .map(|i| i.value())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    None
 }

@@ -6,6 +6,7 @@ mod installed_app;
 mod login;
 mod my_apps;
 mod not_found;
+mod running;
 mod settings;
 mod system;
 
@@ -15,5 +16,6 @@ pub use installed_app::InstalledAppPage;
 pub use login::LoginPage;
 pub use my_apps::MyAppsPage;
 pub use not_found::NotFound;
+pub use running::RunningPage;
 pub use settings::SettingsPage;
 pub use system::SystemPage;

@@ -5,8 +5,8 @@
 use crate::apps::{AppSummary, Apps, PendingForm, RunningRun};
 use crate::proxy;
 use app::api::{
-    AppPage, FormField, FormRequest, InstallStatus, InstalledApp, MenuAction, MenuEntry, Notice,
-    RunInfo,
+    AppPage, EnvVariable, FormField, FormRequest, InstallStatus, InstalledApp, MenuAction,
+    MenuEntry, Notice, RunInfo, RunningScript,
 };
 use engine::MenuItem;
 use serde_json::Value;
@@ -36,6 +36,7 @@ fn installed_app(s: AppSummary) -> InstalledApp {
             .as_ref()
             .map(|_| format!("{}/", proxy::prefix(&s.name))),
         running: s.running.len(),
+        autostart: s.autostart,
         title: s.title,
         description: s.description,
         source_url: s.source_url,
@@ -313,6 +314,39 @@ pub async fn start(apps: &Apps, app: &str, script: &str) -> Result<i64, String> 
     apps.start(app, file, Value::Object(args))
         .await
         .map_err(err)
+}
+
+pub fn running_scripts(apps: &Apps) -> Vec<RunningScript> {
+    let now = crate::apps::store::now();
+    apps.running()
+        .iter()
+        .map(|r| RunningScript {
+            uptime_secs: (now - r.started_at).max(0),
+            run: running_info(r),
+        })
+        .collect()
+}
+
+/// ENVIRONMENT for the Configure section: secret values never leave the server.
+pub fn environment(apps: &Apps, name: &str) -> Result<Vec<EnvVariable>, String> {
+    Ok(apps
+        .environment(name)
+        .map_err(err)?
+        .into_iter()
+        .map(|e| EnvVariable {
+            is_set: !e.value.is_empty(),
+            value: (!looks_secret(&e.key)).then_some(e.value),
+            key: e.key,
+        })
+        .collect())
+}
+
+/// An empty value for a secret keeps what is stored (the page never saw it).
+pub fn set_environment(apps: &Apps, name: &str, key: &str, value: &str) -> Result<(), String> {
+    if value.is_empty() && looks_secret(key) {
+        return Ok(());
+    }
+    apps.set_environment(name, key, value).map_err(err)
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@ mod apps;
 use crate::apps::Apps;
 use crate::auth::Auth;
 use crate::system::SystemMonitor;
-use app::api::{AppPage, InstallStatus, InstalledApp, ShareLink, SystemStatus};
+use app::api::{
+    AppPage, EnvVariable, InstallStatus, InstalledApp, RunningScript, ShareLink, SystemStatus,
+};
 use app::auth::Role;
 use app::backend::{Backend, BoxFuture};
 use serde_json::Value;
@@ -108,6 +110,32 @@ impl Backend for ServerBackend {
         Box::pin(async move {
             self.apps
                 .answer(&form_id, values)
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn running_scripts(&self) -> BoxFuture<'_, Result<Vec<RunningScript>, String>> {
+        Box::pin(async move { Ok(apps::running_scripts(&self.apps)) })
+    }
+
+    fn environment(&self, name: String) -> BoxFuture<'_, Result<Vec<EnvVariable>, String>> {
+        Box::pin(async move { apps::environment(&self.apps, &name) })
+    }
+
+    fn set_environment(
+        &self,
+        name: String,
+        key: String,
+        value: String,
+    ) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move { apps::set_environment(&self.apps, &name, &key, &value) })
+    }
+
+    fn set_autostart(&self, name: String, on: bool) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.apps
+                .set_autostart(&name, on)
+                .await
                 .map_err(|e| e.to_string())
         })
     }
