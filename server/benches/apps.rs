@@ -49,6 +49,7 @@ async fn start_to_url(f: &Fixture) {
         .await;
         samples.push(t.elapsed().as_secs_f64() * 1e3);
         f.apps.stop(run).await.unwrap();
+        let _ = f.apps.wait(run).await;
     }
     let total = median(samples);
     println!(
