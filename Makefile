@@ -14,7 +14,7 @@ test:       ## every test: fmt, clippy, Rust tests, browser tests in Chromium
 
 bench:      ## benchmarks (numbers, not pass/fail)
 	scripts/build-site.sh
-	cargo bench -p server --bench dashboard
+	cargo bench -p server
 
 setup:      ## install build tools only (idempotent)
 	scripts/setup.sh
