@@ -7,6 +7,14 @@ use std::path::Path;
 
 pub const DB_FILE: &str = "pinokiocloud.db";
 
+/// Unix seconds, as every table stores its times.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,

@@ -8,12 +8,8 @@ use sqlx::{Row, SqlitePool};
 
 pub type RunId = i64;
 
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+/// Row timestamps: the one clock every table uses.
+pub use crate::store::now;
 
 /// An `apps` row.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -294,41 +294,33 @@ impl Apps {
 
     /// Stops every run of an app and waits for them to end.
     pub async fn stop_app(&self, app: &str) -> Result<Vec<RunId>> {
-        let s = self.shared().clone();
-        let runs: Vec<Arc<RunState>> = s
-            .runs
-            .lock()
-            .expect("runs lock")
-            .values()
-            .filter(|r| r.app == app && !r.is_ended())
-            .cloned()
-            .collect();
-        for r in &runs {
-            stop_run(&s, r, "stopped").await;
-        }
-        for r in &runs {
-            let _ = self.wait(r.id).await;
-        }
-        Ok(runs.iter().map(|r| r.id).collect())
+        Ok(self.stop_where(|r| r.app == app, "stopped").await)
     }
 
     /// Stops everything (the dashboard is shutting down) and waits.
     pub async fn shutdown(&self) {
+        self.stop_where(|_| true, "dashboard stopped").await;
+    }
+
+    /// Stops the live runs that `pick` selects, with `reason`, and waits for
+    /// them to be recorded as ended; returns their ids.
+    async fn stop_where(&self, pick: impl Fn(&RunState) -> bool, reason: &str) -> Vec<RunId> {
         let s = self.shared().clone();
         let runs: Vec<Arc<RunState>> = s
             .runs
             .lock()
             .expect("runs lock")
             .values()
-            .filter(|r| !r.is_ended())
+            .filter(|r| !r.is_ended() && pick(r))
             .cloned()
             .collect();
         for r in &runs {
-            stop_run(&s, r, "dashboard stopped").await;
+            stop_run(&s, r, reason).await;
         }
         for r in &runs {
             let _ = self.wait(r.id).await;
         }
+        runs.iter().map(|r| r.id).collect()
     }
 
     /// Kills every run's processes at once, without waiting for the runs to

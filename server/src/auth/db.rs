@@ -1,6 +1,7 @@
 //! Auth tables: login tokens (admin + share links) and sessions.
 
 use super::SESSION_DAYS;
+use crate::store::now;
 use anyhow::Context;
 use app::auth::{Role, Viewer};
 use sqlx::SqlitePool;
@@ -37,13 +38,6 @@ struct TokenRow {
 #[derive(Clone)]
 pub struct AuthDb {
     pool: SqlitePool,
-}
-
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 impl AuthDb {
