@@ -48,6 +48,13 @@ pub enum Event {
         method: String,
         params: Value,
     },
+    /// A download or extraction moved on (read off the shell's own
+    /// progress bar: pip, uv, curl, git, Hugging Face); throttled.
+    Progress {
+        script: PathBuf,
+        shell: String,
+        progress: crate::progress::Progress,
+    },
     /// `log` method output and `console.log` of scripts.
     Log { script: PathBuf, text: String },
     /// A run failed; `message` is the full error.

@@ -28,7 +28,8 @@ impl Kernel {
         let homedir = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
         let sys_json = json!({
             "platform": system.platform, "arch": system.arch, "gpu": system.gpu,
-            "gpus": system.gpus, "gpu_model": system.gpu_model(), "vram": system.vram_gib(),
+            "gpus": system.gpus, "gpu_model": system.gpu_model(),
+            "gpu_driver": system.gpu_driver, "cuda": system.cuda, "vram": system.vram_gib(),
             "ram": system.ram, "ram_bytes": system.ram * 1024 * 1024 * 1024, "cpus": system.cpus,
             "homedir": homedir, "home": home, "hostname": "localhost",
             "username": std::env::var("USER").unwrap_or_else(|_| "user".into()),

@@ -16,11 +16,13 @@ mod memory;
 mod methods;
 pub mod plan;
 mod process;
+pub mod progress;
 mod pty;
 mod runner;
 mod script;
 pub mod sys;
 pub mod template;
+pub mod torch;
 mod util;
 
 use std::path::{Path, PathBuf};
@@ -35,7 +37,9 @@ pub use host::{AutoHost, EnvVar, Host, Interaction};
 pub use launcher::{Menu, MenuItem};
 pub use plan::PlanEntry;
 pub use process::{group_alive, kill_group, StopHandle};
+pub use progress::Progress;
 pub use sys::{Gpu, SystemInfo};
+pub use torch::{TorchCheck, Verdict};
 
 use kernel::Kernel;
 use plan::Mode;
@@ -212,6 +216,13 @@ impl Engine {
             .unwrap_or_else(|| Value::Object(Default::default()));
         run.run_script(&absolute(script.as_ref()), args, true)?;
         Ok(run.plan.take())
+    }
+
+    /// Which torch `script` would install (through its plan) and whether
+    /// that build fits this machine's GPU driver.
+    pub fn torch_check(&self, script: impl AsRef<Path>) -> Result<TorchCheck, EngineError> {
+        let plan = self.plan(script, PlanOptions::default())?;
+        Ok(torch::check(&plan, self.system()))
     }
 
     /// Renders the launcher menu of the app in `app_dir`.

@@ -14,6 +14,7 @@ use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize};
 
 use crate::ansi::Stripper;
 use crate::events::{Event, EventSink};
+use crate::progress::ProgressReader;
 
 /// What a listening step receives.
 #[derive(Debug)]
@@ -166,6 +167,7 @@ fn spawn_reader(
     std::thread::spawn(move || {
         let mut buf = [0u8; 8192];
         let mut strip = Stripper::new();
+        let mut bars = ProgressReader::new();
         loop {
             let n = match reader.read(&mut buf) {
                 Ok(0) | Err(_) => break,
@@ -176,6 +178,13 @@ fn spawn_reader(
                 if !text.is_empty() {
                     let _ = tx.send(ShellMsg::Text(text));
                 }
+            }
+            if let Some(progress) = bars.feed(&buf[..n]) {
+                events.emit(Event::Progress {
+                    script: script.clone(),
+                    shell: id.clone(),
+                    progress,
+                });
             }
             events.emit(Event::Output {
                 script: script.clone(),

@@ -29,6 +29,13 @@ pub struct SystemInfo {
     /// Total RAM in GiB.
     pub ram: u64,
     pub cpus: usize,
+    /// NVIDIA driver version (`550.54.15`), when there is one.
+    #[serde(default)]
+    pub gpu_driver: Option<String>,
+    /// Newest CUDA the driver runs (`12.4`, from `nvidia-smi`'s header or
+    /// NVML), which decides the PyTorch wheels that work here.
+    #[serde(default)]
+    pub cuda: Option<String>,
 }
 
 impl SystemInfo {
@@ -47,7 +54,8 @@ impl SystemInfo {
             other => other,
         }
         .to_string();
-        let gpus = nvidia_gpus();
+        let (gpus, gpu_driver) = nvidia_gpus();
+        let cuda = gpu_driver.as_ref().and_then(|_| nvidia_cuda());
         let gpu = if !gpus.is_empty() {
             "nvidia"
         } else if platform == "darwin" && arch == "arm64" {
@@ -66,6 +74,8 @@ impl SystemInfo {
             gpus,
             ram: ram_gib(),
             cpus,
+            gpu_driver,
+            cuda,
         }
     }
 
@@ -100,6 +110,11 @@ impl SystemInfo {
                 }],
                 _ => vec![],
             };
+            if g != "nvidia" {
+                (self.gpu_driver, self.cuda) = (None, None);
+            } else if self.gpu_driver.is_none() {
+                (self.gpu_driver, self.cuda) = (Some("570.86.10".into()), Some("12.8".into()));
+            }
         }
         self
     }
@@ -118,31 +133,51 @@ impl SystemInfo {
     }
 }
 
-fn nvidia_gpus() -> Vec<Gpu> {
-    let Some(smi) = which("nvidia-smi") else {
-        return vec![];
+/// GPUs and the driver version, from `nvidia-smi`.
+fn nvidia_gpus() -> (Vec<Gpu>, Option<String>) {
+    let Some(out) = smi(&[
+        "--query-gpu=name,memory.total,driver_version",
+        "--format=csv,noheader,nounits",
+    ]) else {
+        return (vec![], None);
     };
-    let out = Command::new(smi)
-        .args([
-            "--query-gpu=name,memory.total",
-            "--format=csv,noheader,nounits",
-        ])
-        .output();
-    let Ok(out) = out else { return vec![] };
-    if !out.status.success() {
-        return vec![];
-    }
-    String::from_utf8_lossy(&out.stdout)
+    let mut driver = None;
+    let gpus = out
         .lines()
         .filter_map(|l| {
-            let (name, mem) = l.rsplit_once(',')?;
+            let mut fields = l.split(',').map(str::trim);
+            let (name, mem) = (fields.next()?, fields.next()?);
+            driver = driver.take().or(fields.next().map(String::from));
             Some(Gpu {
                 vendor: "nvidia".into(),
-                model: name.trim().to_string(),
-                vram: mem.trim().parse().unwrap_or(0),
+                model: name.to_string(),
+                vram: mem.parse().unwrap_or(0),
             })
         })
-        .collect()
+        .collect();
+    (gpus, driver.filter(|d| !d.is_empty()))
+}
+
+/// The `CUDA Version: 12.4` of `nvidia-smi`'s header.
+fn nvidia_cuda() -> Option<String> {
+    let header = smi(&[])?;
+    let (_, rest) = header.split_once("CUDA Version:")?;
+    let version: String = rest
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    (!version.is_empty()).then_some(version)
+}
+
+fn smi(args: &[&str]) -> Option<String> {
+    let out = Command::new(which("nvidia-smi")?)
+        .args(args)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn ram_gib() -> u64 {

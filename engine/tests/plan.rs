@@ -153,3 +153,41 @@ fn plan_reports_errors_precisely() {
         "{e}"
     );
 }
+
+/// The torch check follows `script.start` into `torch.js` and judges the
+/// index it picks against the driver, before anything is downloaded.
+#[test]
+fn torch_check_warns_when_the_driver_is_too_old_for_the_picked_index() {
+    let home = Home::new();
+    home.write("x", "torch.js", TORCH);
+    let install = home.write("x", "install.js", INSTALL);
+    let old = SystemInfo {
+        gpu_driver: Some("470.82.01".into()),
+        cuda: Some("11.4".into()),
+        ..linux_box("nvidia")
+    };
+    let check = engine::Engine::new(home.path(), old)
+        .torch_check(&install)
+        .unwrap();
+    assert_eq!(check.findings.len(), 1, "{check:?}");
+    assert_eq!(check.findings[0].script, "torch.js");
+    assert_eq!(check.findings[0].build, "cu128");
+    assert_eq!(check.verdict(), engine::Verdict::Incompatible);
+    assert_eq!(check.recommended, "cu113");
+    assert!(
+        !home.path().join("api/x/app").exists(),
+        "a check has no side effects"
+    );
+
+    let new = engine::Engine::new(home.path(), linux_box("nvidia"));
+    assert_eq!(
+        new.torch_check(&install).unwrap().verdict(),
+        engine::Verdict::Fits
+    );
+    let cpu = engine::Engine::new(home.path(), linux_box("none"));
+    let c = cpu.torch_check(&install).unwrap();
+    assert_eq!(
+        (c.findings[0].build.as_str(), c.verdict()),
+        ("cpu", engine::Verdict::Fits)
+    );
+}

@@ -42,6 +42,9 @@ pub struct PlanArgs {
     /// Plan for this GPU instead of this machine's.
     #[arg(long, value_parser = ["nvidia", "amd", "apple", "none"])]
     pub gpu: Option<String>,
+    /// Check torch installs against this NVIDIA driver version (e.g. `470.82.01`).
+    #[arg(long, value_name = "VERSION")]
+    pub driver: Option<String>,
     /// The script's `args`, as a JSON object.
     #[arg(long)]
     pub args: Option<String>,
@@ -106,13 +109,16 @@ pub fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let home = crate::home::resolve(args.home)?;
     let script = locate(&home, &args.script, "script")?;
     let engine = Engine::detect(&home);
-    let system = engine
+    let mut system = engine
         .system()
         .clone()
         .with_overrides(args.platform.as_deref(), args.gpu.as_deref());
+    if let Some(driver) = args.driver {
+        (system.gpu_driver, system.cuda) = (Some(driver), None);
+    }
     let opts = PlanOptions {
         args: Some(json_arg(args.args.as_deref(), "--args")?),
-        system: Some(system),
+        system: Some(system.clone()),
     };
     let plan = match engine.plan(&script, opts) {
         Ok(p) => p,
@@ -134,7 +140,29 @@ pub fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
             summary(&entry.params)
         );
     }
+    print_torch_check(&engine::torch::check(&plan, &system));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The torch section of a plan: only when the script installs torch.
+fn print_torch_check(check: &engine::TorchCheck) {
+    if check.findings.is_empty() {
+        return;
+    }
+    let driver = check.driver.as_deref().unwrap_or("none");
+    let cuda = check.cuda.as_deref().unwrap_or("none");
+    println!(
+        "\ntorch: GPU {}, driver {driver}, CUDA {cuda}; best index here: {}",
+        check.gpu, check.recommended
+    );
+    for f in &check.findings {
+        let mark = match f.verdict {
+            engine::Verdict::Fits => "ok",
+            engine::Verdict::Caution => "warning",
+            engine::Verdict::Incompatible => "error",
+        };
+        println!("  {mark}: {}#{} {}", f.script, f.index, f.message);
+    }
 }
 
 pub fn menu(args: MenuArgs) -> anyhow::Result<ExitCode> {

@@ -246,3 +246,78 @@ async fn resizing_reaches_the_terminal() {
     let log = f.apps.log(run).await.unwrap();
     assert!(log.contains("size=33 101"), "{log}");
 }
+
+/// A download bar in the terminal becomes the run's progress (what the
+/// app card's bar shows) while it is fresh.
+#[tokio::test]
+async fn a_download_bar_in_the_terminal_becomes_the_runs_progress() {
+    let f = Fixture::new().await;
+    f.put_app(
+        "dl",
+        &[(
+            "install.json",
+            &shell_script(&[
+                "printf 'model.bin:  40%%|####      | 4.00M/10.0M [00:01<00:02, 4.00MB/s]\\r'",
+                "sleep 30",
+            ]),
+        )],
+    );
+    let run = f
+        .apps
+        .start("dl", "install.json", Value::Null)
+        .await
+        .unwrap();
+    let mut progress = None;
+    for _ in 0..200 {
+        progress = f.apps.running().into_iter().find_map(|r| r.progress);
+        if progress.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let p = progress.expect("the run reports the bar it printed");
+    assert_eq!(p.label, "model.bin");
+    assert_eq!((p.done, p.total), (4_000_000, Some(10_000_000)));
+    assert_eq!((p.rate, p.eta), (Some(4_000_000), Some(2)));
+    let listed = f.apps.list().await.unwrap();
+    assert_eq!(
+        listed[0].progress.as_ref(),
+        Some(&p),
+        "the app card sees it too"
+    );
+    f.apps.stop_app("dl").await.unwrap();
+    let rec = f.apps.wait(run).await.unwrap();
+    assert_eq!(rec.outcome.as_deref(), Some("stopped"));
+}
+
+/// The app page learns, before Install runs, which torch build the script
+/// picks and how it fits this machine (the verdicts themselves are covered
+/// by the engine's tests with made-up drivers).
+#[tokio::test]
+async fn torch_check_reads_the_install_plan() {
+    let f = Fixture::new().await;
+    f.put_app(
+        "t",
+        &[(
+            "install.json",
+            &shell_script(&[
+                "pip install torch torchvision --index-url https://download.pytorch.org/whl/cu130",
+            ]),
+        )],
+    );
+    let check = f
+        .apps
+        .torch_check("t")
+        .await
+        .unwrap()
+        .expect("installs torch");
+    assert_eq!(check.findings[0].build, "cu130");
+    assert_eq!(check.findings[0].script, "install.json");
+    if check.gpu == "none" {
+        // A CUDA build without a GPU runs on the CPU after a big download.
+        assert_eq!(check.verdict(), engine::Verdict::Caution, "{check:?}");
+        assert_eq!(check.recommended, "cpu");
+    }
+    f.put_app("plain", &[("install.json", &shell_script(&["echo hi"]))]);
+    assert!(f.apps.torch_check("plain").await.unwrap().is_none());
+}

@@ -16,6 +16,21 @@ pub struct InstalledApp {
     pub open_path: Option<String>,
     /// Started with the dashboard.
     pub autostart: bool,
+    /// A download one of its runs is busy with.
+    #[serde(default)]
+    pub progress: Option<DownloadProgress>,
+}
+
+/// A download or extraction in flight, as the run's terminal shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DownloadProgress {
+    pub label: String,
+    pub done: u64,
+    pub total: Option<u64>,
+    /// Bytes per second.
+    pub rate: Option<u64>,
+    /// Seconds left.
+    pub eta: Option<u64>,
 }
 
 /// A script running now, anywhere on this machine.
@@ -67,6 +82,8 @@ pub struct RunInfo {
     pub outcome: Option<String>,
     pub reason: Option<String>,
     pub open_path: Option<String>,
+    #[serde(default)]
+    pub progress: Option<DownloadProgress>,
 }
 
 /// A question a running script asks (an `input` form or missing variables).

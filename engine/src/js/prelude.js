@@ -316,7 +316,7 @@
     const local = new Proxy({}, { get: (_, k) => (typeof k === "string" ? JSON.parse(N.localOf(path.resolve(k))) : undefined) });
     return {
       platform: SYS.platform, arch: SYS.arch, gpu: SYS.gpu, gpus: SYS.gpus, gpu_model: SYS.gpu_model,
-      vram: SYS.vram, ram: SYS.ram, homedir: SYS.home, envs: JSON.parse(N.envFor(file || path.resolve(cwd, "_"))),
+      gpu_driver: SYS.gpu_driver, cuda: SYS.cuda, vram: SYS.vram, ram: SYS.ram, homedir: SYS.home, envs: JSON.parse(N.envFor(file || path.resolve(cwd, "_"))),
       path: (...a) => path.resolve(SYS.home, ...a.map(String)),
       exists: (...a) => N.exists(res(...a)),
       running: (...a) => N.running(res(...a)),
@@ -342,7 +342,7 @@
     return {
       self, kernel, os, path, fs, require: makeRequire(path.dirname(file)),
       platform: SYS.platform, arch: SYS.arch, gpu: SYS.gpu, gpus: SYS.gpus, gpu_model: SYS.gpu_model,
-      vram: SYS.vram, ram: SYS.ram, envs: kernel.envs, env: kernel.envs,
+      gpu_driver: SYS.gpu_driver, cuda: SYS.cuda, vram: SYS.vram, ram: SYS.ram, envs: kernel.envs, env: kernel.envs,
       cwd, dirname: path.dirname(file), name: path.basename(path.dirname(file)),
       which: kernel.which, exists: kernel.exists, running: kernel.running,
       Buffer, console: G.console,

@@ -60,6 +60,8 @@ pub fn linux_box(gpu: &str) -> SystemInfo {
         gpus,
         ram: 64,
         cpus: 8,
+        gpu_driver: (gpu == "nvidia").then(|| "570.86.10".into()),
+        cuda: (gpu == "nvidia").then(|| "12.8".into()),
     }
 }
 

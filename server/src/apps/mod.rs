@@ -60,6 +60,9 @@ pub struct AppSummary {
     pub running: Vec<RunId>,
     /// Local URL of its web UI while one is known.
     pub url: Option<String>,
+    /// A download one of its runs is busy with.
+    #[serde(default)]
+    pub progress: Option<engine::Progress>,
 }
 
 /// A run in progress.
@@ -73,6 +76,10 @@ pub struct RunningRun {
     pub url: Option<String>,
     /// Where people open it through the dashboard (`/p/<app>/`).
     pub proxy_path: Option<String>,
+    /// The download it is busy with, read off its terminal in the last
+    /// few seconds.
+    #[serde(default)]
+    pub progress: Option<engine::Progress>,
 }
 
 /// What changed; the UI re-renders on these.
@@ -323,6 +330,7 @@ impl Apps {
                     autostart: row.as_ref().is_some_and(|r| r.autostart),
                     running: mine.iter().map(|r| r.run_id).collect(),
                     url: mine.iter().find_map(|r| r.url.clone()),
+                    progress: mine.iter().find_map(|r| r.progress.clone()),
                     name,
                 }
             })
@@ -344,6 +352,29 @@ impl Apps {
                 app: app.to_string(),
                 source: Box::new(source),
             })
+    }
+
+    /// Which torch the app's install script would fetch and whether it
+    /// fits this machine's driver; `None` when it has no install script or
+    /// installs no torch. A script that fails to plan counts as none: its
+    /// error shows when it runs.
+    pub async fn torch_check(&self, app: &str) -> Result<Option<engine::TorchCheck>> {
+        let dir = self.shared().existing_app(app)?;
+        let Some(script) = ["install.js", "install.json"]
+            .iter()
+            .map(|f| dir.join(f))
+            .find(|p| p.is_file())
+        else {
+            return Ok(None);
+        };
+        let engine = self.shared().engine.clone();
+        let check = tokio::task::spawn_blocking(move || engine.torch_check(&script))
+            .await
+            .map_err(|e| AppsError::Io {
+                context: format!("checking the torch install of {app}"),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+        Ok(check.ok().filter(|c| !c.findings.is_empty()))
     }
 
     /// Runs of an app, newest first.
@@ -445,6 +476,8 @@ fn lock_home(home: &Path) -> Result<std::fs::File> {
 async fn machine() -> engine::SystemInfo {
     let mut system = engine::SystemInfo::detect();
     let values = crate::cloud::gpu::engine_values_now().await;
+    system.gpu_driver = values.gpu_driver.or(system.gpu_driver);
+    system.cuda = values.cuda.or(system.cuda);
     system.gpu = values.gpu;
     system.gpus = values
         .gpus

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use engine::{Event, RunOptions, StopHandle};
@@ -21,6 +22,10 @@ use super::{AppEvent, Apps, RunningRun, Shared, LOG_CAP_BYTES, SCROLLBACK_BYTES}
 const KEEP_FINISHED: usize = 16;
 
 /// One run, shared by the supervisor, its pump task and its host.
+/// A download reading older than this is no longer shown (the tool moved
+/// on to work that prints no bar).
+const PROGRESS_STALE: Duration = Duration::from_secs(15);
+
 pub(crate) struct RunState {
     pub id: RunId,
     pub app: String,
@@ -33,6 +38,8 @@ pub(crate) struct RunState {
     pub url: Mutex<Option<String>>,
     pub stop_reason: Mutex<Option<String>>,
     pub ended: watch::Sender<Option<RunRecord>>,
+    /// The newest download reading and when it came.
+    progress: Mutex<Option<(Instant, engine::Progress)>>,
 }
 
 impl RunState {
@@ -55,9 +62,19 @@ impl RunState {
         self.ended.borrow().is_some()
     }
 
+    /// The download in flight: a reading newer than [`PROGRESS_STALE`] that
+    /// has not finished (a finished bar stays until the next one starts).
+    fn current_progress(&self) -> Option<engine::Progress> {
+        let p = self.progress.lock().expect("progress lock");
+        p.as_ref()
+            .filter(|(at, _)| at.elapsed() < PROGRESS_STALE)
+            .map(|(_, p)| p.clone())
+    }
+
     fn running(&self) -> RunningRun {
         let url = self.url.lock().expect("url lock").clone();
         RunningRun {
+            progress: self.current_progress(),
             run_id: self.id,
             app: self.app.clone(),
             script: self.script.clone(),
@@ -249,6 +266,7 @@ impl Apps {
             url: Mutex::new(None),
             stop_reason: Mutex::new(None),
             ended: watch::channel(None).0,
+            progress: Mutex::new(None),
         });
         s.runs.lock().expect("runs lock").insert(id, run.clone());
         s.engine.set_app_env(app, crate::proxy::launch_env(app));
@@ -606,6 +624,9 @@ fn handle_event(s: &Shared, run: &RunState, ev: Event, log: &mut LogFile) {
     };
     match ev {
         Event::Output { data, .. } => out(&data),
+        Event::Progress { progress, .. } => {
+            *run.progress.lock().expect("progress lock") = Some((Instant::now(), progress));
+        }
         Event::Log { text, .. } => out(format!("{}\r\n", text.replace('\n', "\r\n")).as_bytes()),
         Event::StepStart {
             script,

@@ -5,8 +5,8 @@
 use crate::apps::{AppSummary, Apps, PendingForm, RunningRun};
 use crate::proxy;
 use app::api::{
-    AppPage, EnvVariable, FormField, FormRequest, InstallStatus, InstalledApp, MenuAction,
-    MenuEntry, Notice, RunInfo, RunningScript,
+    AppPage, DownloadProgress, EnvVariable, FormField, FormRequest, InstallStatus, InstalledApp,
+    MenuAction, MenuEntry, Notice, RunInfo, RunningScript,
 };
 use engine::MenuItem;
 use serde_json::Value;
@@ -41,7 +41,18 @@ fn installed_app(s: AppSummary) -> InstalledApp {
         description: s.description,
         source_url: s.source_url,
         installed_at: s.installed_at,
+        progress: s.progress.map(download_progress),
         name: s.name,
+    }
+}
+
+fn download_progress(p: engine::Progress) -> DownloadProgress {
+    DownloadProgress {
+        label: p.label,
+        done: p.done,
+        total: p.total,
+        rate: p.rate,
+        eta: p.eta,
     }
 }
 
@@ -90,6 +101,7 @@ pub async fn page(apps: &Apps, name: &str) -> Result<AppPage, String> {
                 outcome: r.outcome,
                 reason: r.reason,
                 open_path: None,
+                progress: None,
             })
             .collect(),
         notices: notices
@@ -118,6 +130,7 @@ fn running_info(r: &RunningRun) -> RunInfo {
         outcome: None,
         reason: None,
         open_path: r.proxy_path.clone(),
+        progress: r.progress.clone().map(download_progress),
     }
 }
 

@@ -311,6 +311,8 @@ pub struct EngineGpuValues {
     pub gpus: Vec<EngineGpu>,
     pub gpu_model: Option<String>,
     pub gpu_driver: Option<String>,
+    /// Newest CUDA the driver runs (NVML or `nvidia-smi`'s header).
+    pub cuda: Option<String>,
     /// VRAM of the first GPU in GiB (rounded), 0 without one.
     pub vram: u64,
     /// Total RAM in GiB (rounded).
@@ -341,6 +343,7 @@ pub fn engine_values(gpus: &[GpuInfo], env: &dyn Env, ram_bytes: u64) -> EngineG
         gpu: gpu.into(),
         gpu_model: gpus.first().map(|g| g.name.clone()),
         gpu_driver: gpus.first().map(|g| g.driver.clone()),
+        cuda: gpus.first().and_then(|g| g.cuda_version.clone()),
         vram: engine_gpus.first().map_or(0, |g| (g.vram + 512) / 1024),
         ram: (ram_bytes + 512 * MIB) / (1024 * MIB),
         gpus: engine_gpus,
