@@ -6,6 +6,7 @@
 //! renders an app's launcher. People-facing methods ask through [`Host`].
 
 mod ansi;
+pub mod base_packages;
 mod error;
 pub mod events;
 pub mod host;
