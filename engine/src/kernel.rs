@@ -17,6 +17,8 @@ pub struct Kernel {
     pub system: SystemInfo,
     pub memory: Memory,
     pub registry: Registry,
+    /// The Python acceleration switch (uv, pip shim, conda emulation).
+    pub python: crate::python::Policy,
     /// Extra environment per app (set by the embedder, e.g. proxy paths);
     /// the app's ENVIRONMENT file and step `env` still override it.
     app_env: Mutex<HashMap<String, Vec<(String, String)>>>,
@@ -40,6 +42,7 @@ impl Kernel {
             system,
             memory: Memory::default(),
             registry: Registry::default(),
+            python: Default::default(),
             app_env: Mutex::new(HashMap::new()),
             sys_json,
         }

@@ -19,6 +19,7 @@ pub mod plan;
 mod process;
 pub mod progress;
 mod pty;
+pub mod python;
 mod runner;
 mod script;
 pub mod sys;
@@ -266,6 +267,25 @@ impl Engine {
     /// and a step's `env` override these. An empty list clears them.
     pub fn set_app_env(&self, app: &str, vars: Vec<(String, String)>) {
         self.kernel.set_app_env(app, vars);
+    }
+
+    /// Python acceleration for every app (on by default): venvs made by
+    /// `uv venv --seed`, pip forwarded to `uv pip` by a shim, conda steps
+    /// emulated with uv venvs when conda is absent. Off: Pinokio's
+    /// `python3 -m venv` and real pip, exactly.
+    pub fn set_acceleration(&self, on: bool) {
+        self.kernel.python.set_global(on);
+    }
+
+    /// Per-app override of [`Self::set_acceleration`] (`app` is the folder
+    /// name under `<home>/api`); `None` follows the global switch again.
+    pub fn set_app_acceleration(&self, app: &str, on: Option<bool>) {
+        self.kernel.python.set_app(app, on);
+    }
+
+    /// Whether app `app` runs with Python acceleration.
+    pub fn acceleration(&self, app: &str) -> bool {
+        self.kernel.python.accelerated(app)
     }
 
     pub fn is_running(&self, script: impl AsRef<Path>) -> bool {

@@ -5,7 +5,7 @@
 //! for nested scripts on the same thread.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -99,21 +99,23 @@ impl StepCtx<'_> {
 
     /// Environment for processes: ours, the app's ENVIRONMENT, then `extra`.
     pub fn process_env(&self, extra: Option<&Value>) -> Vec<(String, String)> {
-        let mut env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
-        env.extend(self.run.kernel.app_env(&self.loc.app));
-        env.extend(script::read_env_file(&self.loc.env_file()));
-        env.insert(
-            "PINOKIO_HOME".into(),
-            self.run.kernel.home.to_string_lossy().into_owned(),
-        );
-        env.insert("TERM".into(), "xterm-256color".into());
-        env.insert("PYTHONUNBUFFERED".into(), "1".into());
+        self.env_map(extra).into_iter().collect()
+    }
+
+    /// [`Self::process_env`] as a map.
+    pub fn env_map(&self, extra: Option<&Value>) -> BTreeMap<String, String> {
+        let mut env = base_env(&self.run.kernel, self.loc);
         if let Some(Value::Object(m)) = extra {
             for (k, v) in m {
                 env.insert(k.clone(), crate::util::scalar_string(v));
             }
         }
-        env.into_iter().collect()
+        env
+    }
+
+    /// Whether this app's Python goes through uv (see [`crate::python`]).
+    pub fn accelerated(&self) -> bool {
+        self.run.kernel.python.accelerated(&self.loc.app)
     }
 
     /// Renders `value` with the step's memory plus `extra` values (`event`...).
@@ -265,6 +267,7 @@ impl Run {
             self.mode == Mode::Run && self.kernel.registry.insert(&loc.file, self.stop.clone());
         let result = self
             .ensure_env(&loc, &script.json)
+            .and_then(|_| self.ensure_requirements(&loc, &script.json, top))
             .and_then(|_| self.walk(&loc, &script, &steps, &scope, args));
         // A run that started a daemon (itself or via `script.start`) keeps
         // its processes until stopped.
@@ -459,6 +462,73 @@ impl Run {
             .map_err(|e| fail(format!("cannot write {}: {e}", loc.env_file().display())))
     }
 
+    /// Checks the script's `requires` (and, for the script a run starts
+    /// with, its app's `pinokio.js` `requires`) before the first step,
+    /// installing what can be installed. Plans record the statuses as a
+    /// `requires` entry instead.
+    fn ensure_requirements(
+        &self,
+        loc: &Location,
+        script: &Value,
+        top: bool,
+    ) -> Result<(), EngineError> {
+        use crate::python::{requires, Layout};
+        let accelerated = self.kernel.python.accelerated(&loc.app);
+        let mut declared = vec![];
+        let launcher = if top {
+            self.launcher_requires(loc)
+        } else {
+            None
+        };
+        for r in script.get("requires").into_iter().chain(launcher.as_ref()) {
+            for req in requires::declared(r, &self.kernel.system, accelerated) {
+                if !declared.contains(&req) {
+                    declared.push(req);
+                }
+            }
+        }
+        if declared.is_empty() {
+            return Ok(());
+        }
+        let env = base_env(&self.kernel, loc);
+        let layout = Layout::new(&self.kernel.home);
+        if self.mode == Mode::Plan {
+            let statuses = requires::statuses(&declared, &env, &layout);
+            let script = loc.file.strip_prefix(&loc.app_dir).unwrap_or(&loc.file);
+            self.plan.borrow_mut().push(PlanEntry {
+                script: script.to_string_lossy().into_owned(),
+                index: 0,
+                method: "requires".into(),
+                params: serde_json::json!({ "requirements": statuses }),
+            });
+            return Ok(());
+        }
+        let say = |line: &str| {
+            self.events.emit(Event::Output {
+                script: loc.file.clone(),
+                shell: "requires".into(),
+                data: format!("[pinokio] {line}\r\n").into_bytes(),
+            })
+        };
+        requires::check_requirements(&declared, &env, &layout, &say).map_err(|e| {
+            EngineError::Shape {
+                app: loc.app.clone(),
+                file: loc.file.clone(),
+                message: e.to_string(),
+            }
+        })
+    }
+
+    /// `requires` of the app's `pinokio.js`/`pinokio.json`, if it loads.
+    fn launcher_requires(&self, loc: &Location) -> Option<Value> {
+        ["pinokio.js", "pinokio.json"]
+            .iter()
+            .map(|n| loc.app_dir.join(n))
+            .find(|p| p.is_file() && *p != loc.file)
+            .and_then(|p| self.js.load_script(&p).ok())
+            .and_then(|s| s.json.get("requires").cloned())
+    }
+
     /// Daemon scripts keep running after their last step until stopped (or
     /// until every process they started has exited).
     fn hold_daemon(&self, loc: &Location) -> Result<(), EngineError> {
@@ -511,6 +581,23 @@ impl Run {
             stopped,
         });
     }
+}
+
+/// The environment every process of `loc`'s app starts from: ours, the
+/// app's extra env, its ENVIRONMENT file, then the home's tools and caches.
+pub fn base_env(kernel: &Kernel, loc: &Location) -> BTreeMap<String, String> {
+    let mut env: BTreeMap<String, String> = std::env::vars().collect();
+    env.extend(kernel.app_env(&loc.app));
+    env.extend(script::read_env_file(&loc.env_file()));
+    env.insert(
+        "PINOKIO_HOME".into(),
+        kernel.home.to_string_lossy().into_owned(),
+    );
+    env.insert("TERM".into(), "xterm-256color".into());
+    env.insert("PYTHONUNBUFFERED".into(), "1".into());
+    let layout = crate::python::Layout::new(&kernel.home);
+    crate::python::apply_env(&mut env, &layout, kernel.python.accelerated(&loc.app));
+    env
 }
 
 /// Per-step memory, serialised straight to the JSON the JS side reads.

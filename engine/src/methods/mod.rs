@@ -14,6 +14,8 @@ mod script;
 mod shell;
 mod web;
 
+pub(crate) use shell::quote;
+
 use serde_json::Value;
 
 use crate::error::{MethodError, MethodResult};

@@ -1,7 +1,8 @@
 //! Shell methods in real PTYs.
 //!
-//! `shell.run` writes one bash script (cd, venv create-if-missing and
-//! activation, the message lines under `set -e`) and watches its output:
+//! `shell.run` writes one bash script (conda env and venv activation,
+//! created first when missing — see [`crate::python`] — then the message
+//! lines under `set -e`) and watches its output:
 //! `on` handlers are regexes (`"/re/flags"`) tested against the
 //! ANSI-stripped stream, so a URL split across chunks or wrapped in colour
 //! codes still matches. `done` ends the step and leaves the process running,
@@ -119,48 +120,32 @@ fn shell_cwd(ctx: &StepCtx<'_>, params: &Value) -> PathBuf {
     ctx.path(params.get("path").and_then(Value::as_str).unwrap_or("."))
 }
 
-/// Venv folder (relative to the shell's cwd), if the step asks for one.
-fn venv_dir(params: &Value, cwd: &std::path::Path) -> Option<PathBuf> {
-    params
-        .get("venv")
-        .and_then(Value::as_str)
-        .filter(|v| !v.is_empty())
-        .map(|v| crate::util::resolve(cwd, v))
-}
-
-fn venv_lines(venv: &std::path::Path) -> Vec<String> {
-    let v = quote(&venv.to_string_lossy());
-    vec![
-        format!("if [ ! -f {v}/bin/activate ]; then python3 -m venv {v}; fi"),
-        format!(". {v}/bin/activate"),
-    ]
-}
-
-/// `conda: "env"` / `conda: {path, python}` activates a conda env when a
-/// `conda` is on PATH (Pinokio ships one; a cloud image may not — then the
-/// step runs without it). `{skip: true}` and absent conda do nothing.
-fn conda_lines(params: &Value, cwd: &std::path::Path) -> Vec<String> {
-    let env = match params.get("conda") {
-        Some(Value::String(s)) => s.as_str(),
-        Some(Value::Object(o)) if !o.get("skip").is_some_and(crate::runner::truthy) => o
-            .get("path")
-            .or_else(|| o.get("name"))
-            .and_then(Value::as_str)
-            .unwrap_or(""),
-        _ => return vec![],
+/// The lines that create-if-missing and activate the step's conda env and
+/// venv (see [`crate::python`]). Setup output goes to the run's terminal.
+fn python_lines(
+    ctx: &StepCtx<'_>,
+    id: &str,
+    params: &Value,
+    cwd: &std::path::Path,
+) -> MethodResult<Vec<String>> {
+    let env = ctx.env_map(params.get("env"));
+    let layout = crate::python::Layout::new(&ctx.run.kernel.home);
+    let say = |line: &str| {
+        ctx.run.events.emit(crate::events::Event::Output {
+            script: ctx.loc.file.clone(),
+            shell: id.to_string(),
+            data: format!("[pinokio] {line}\r\n").into_bytes(),
+        })
     };
-    if env.is_empty() || crate::sys::which("conda").is_none() {
-        return vec![];
-    }
-    let target = if env.contains('/') || cwd.join(env).exists() {
-        quote(&crate::util::resolve(cwd, env).to_string_lossy())
-    } else {
-        quote(env)
+    let setup = crate::python::ShellSetup {
+        params,
+        cwd,
+        env: &env,
+        layout: &layout,
+        accelerated: ctx.accelerated(),
+        say: &say,
     };
-    vec![
-        "eval \"$(conda shell.bash hook)\"".to_string(),
-        format!("conda activate {target}"),
-    ]
+    setup.lines().map_err(|e| MethodError::msg(e.to_string()))
 }
 
 fn spawn(
@@ -211,13 +196,12 @@ pub fn run(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Flo
         return plan_result(ctx, &hs, "shell");
     }
     let cwd = shell_cwd(ctx, params);
+    let id = format!("{}#{}", ctx.loc.file.display(), ctx.index);
     let mut script = vec!["set -e".to_string()];
-    script.extend(conda_lines(params, &cwd));
-    if let Some(v) = venv_dir(params, &cwd) {
-        script.extend(venv_lines(&v));
+    if cwd.is_dir() {
+        script.extend(python_lines(ctx, &id, params, &cwd)?);
     }
     script.extend(lines);
-    let id = format!("{}#{}", ctx.loc.file.display(), ctx.index);
     let args = vec![
         "--noprofile".into(),
         "--norc".into(),
@@ -271,8 +255,9 @@ pub fn start(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<F
         true,
     )?;
     proc.unsubscribe();
-    if let Some(v) = venv_dir(params, &cwd) {
-        enter_line(ctx, &proc, &venv_lines(&v).join(" && "), &[])?;
+    let setup = python_lines(ctx, &id, params, &cwd)?;
+    if !setup.is_empty() {
+        enter_line(ctx, &proc, &setup.join(" && "), &[])?;
     }
     Ok(Flow::Next(Value::from(id)))
 }

@@ -1,0 +1,81 @@
+//! Creating venvs through uv. `--seed` puts the real pip (plus setuptools
+//! and wheel) inside, so `python -m pip` and the shim's fallback work and
+//! the venv looks like one `python3 -m venv` would make. `--allow-existing`
+//! keeps files already in the folder, as `python3 -m venv` does.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use super::{pip_shim, tail, PythonError};
+
+/// What Python a new venv is built from.
+pub enum PythonRequest {
+    /// An interpreter path (e.g. `python3` found on PATH, or a conda env's).
+    Path(std::path::PathBuf),
+    /// A version uv finds on PATH or downloads (`3.10`, `>=3.11`); `what`
+    /// names who asked, for the error message.
+    Version { version: String, what: String },
+}
+
+/// `uv venv --seed --python <request> <dir>`, then the pip shim.
+pub fn create_venv(
+    uv: &Path,
+    dir: &Path,
+    python: &PythonRequest,
+    env: &BTreeMap<String, String>,
+    say: &dyn Fn(&str),
+) -> Result<(), PythonError> {
+    let request = match python {
+        PythonRequest::Path(p) => p.to_string_lossy().into_owned(),
+        PythonRequest::Version { version, .. } => version.clone(),
+    };
+    say(&format!(
+        "creating venv {} with uv (python {request})",
+        dir.display()
+    ));
+    let out = Command::new(uv)
+        .args(["venv", "--seed", "--allow-existing", "--python", &request])
+        .arg(dir)
+        .env_clear()
+        .envs(env)
+        .env("NO_COLOR", "1")
+        .output()
+        .map_err(|e| PythonError::Io(format!("cannot run {}: {e}", uv.display())))?;
+    let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        say(line);
+    }
+    if !out.status.success() {
+        return Err(match python {
+            PythonRequest::Version { version, what } if no_interpreter(&text) => {
+                PythonError::PythonVersion {
+                    what: what.clone(),
+                    version: version.clone(),
+                    tail: tail(&text, 6),
+                }
+            }
+            _ => PythonError::Venv {
+                venv: dir.to_path_buf(),
+                tail: tail(&text, 10),
+            },
+        });
+    }
+    pip_shim::install(dir, uv).map_err(|e| {
+        PythonError::Io(format!(
+            "cannot write the pip shim in {}: {e}",
+            dir.display()
+        ))
+    })
+}
+
+/// uv's ways of saying "no such Python here, and I couldn't fetch one".
+fn no_interpreter(text: &str) -> bool {
+    [
+        "No interpreter found",
+        "Failed to download",
+        "error sending request",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
+}
