@@ -6,7 +6,6 @@
 //! renders an app's launcher. People-facing methods ask through [`Host`].
 
 mod ansi;
-pub mod base_packages;
 mod error;
 pub mod events;
 pub mod host;
@@ -281,6 +280,13 @@ impl Engine {
     /// name under `<home>/api`); `None` follows the global switch again.
     pub fn set_app_acceleration(&self, app: &str, on: Option<bool>) {
         self.kernel.python.set_app(app, on);
+    }
+
+    /// Hardlink the platform Python's torch family into venvs made from it
+    /// (same Python version only), so a script asking for that torch finds
+    /// it installed. Meant for images that ship torch, such as Colab.
+    pub fn set_reuse_platform_torch(&self, on: bool) {
+        self.kernel.python.set_reuse_platform_torch(on);
     }
 
     /// Whether app `app` runs with Python acceleration.

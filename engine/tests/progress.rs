@@ -22,11 +22,11 @@ fn a_real_curl_download_reports_bytes_and_total() {
     r.unwrap();
     let last = ev
         .iter()
-        .filter_map(|e| match e {
+        .rev()
+        .find_map(|e| match e {
             Event::Progress { progress, .. } => Some(progress.clone()),
             _ => None,
         })
-        .last()
         .unwrap_or_else(|| panic!("no progress event; output:\n{}", output(&ev)));
     assert_eq!(last.total, Some(12 << 20), "{last:?}");
     assert_eq!(last.done, 12 << 20);

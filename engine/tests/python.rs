@@ -341,3 +341,78 @@ fn gpu_filtered_requirements_are_skipped_and_bundles_pass() {
         .collect();
     assert_eq!(names, ["python3", "git", "uv"]);
 }
+
+/// Colab-style images ship torch in the system Python: with reuse on, a new
+/// venv made from that Python gets the torch family hardlinked in, and a
+/// script asking for the same version downloads nothing (`--no-index`
+/// would fail otherwise). The base keeps its files.
+#[test]
+fn the_platforms_torch_is_reused_by_new_venvs_when_asked() {
+    use std::os::unix::fs::MetadataExt;
+    let home = home_with_uv();
+    let platform = home.path().join("platform");
+    let wheel = r#"
+import zipfile, sys
+p = sys.argv[1] + "/torch-2.5.1+cu121-py3-none-any.whl"
+with zipfile.ZipFile(p, "w") as z:
+    z.writestr("torch/__init__.py", "__version__ = '2.5.1+cu121'\n")
+    z.writestr("torch-2.5.1+cu121.dist-info/METADATA", "Metadata-Version: 2.1\nName: torch\nVersion: 2.5.1+cu121\n")
+    z.writestr("torch-2.5.1+cu121.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+    z.writestr("torch-2.5.1+cu121.dist-info/RECORD", "")
+"#;
+    std::fs::create_dir_all(&platform).unwrap();
+    let sh = |cmd: &str| {
+        let st = std::process::Command::new("bash")
+            .args(["-c", cmd])
+            .current_dir(&platform)
+            .status()
+            .unwrap();
+        assert!(st.success(), "{cmd}");
+    };
+    sh(&format!("python3 -c {} .", engine_quote(wheel)));
+    sh("python3 -m venv py && py/bin/pip install -q --no-index --no-deps ./torch-2.5.1+cu121-py3-none-any.whl");
+    let s = home.write(
+        "t",
+        "install.js",
+        &format!(
+            r#"module.exports = {{ run: [
+      {{ method: "shell.run", params: {{ venv: "env", env: {{ PATH: "{}/py/bin:{{{{envs.PATH}}}}" }}, message: [
+          "pip install --no-index torch==2.5.1",
+          "python -c 'import torch; print(\"torch\", torch.__version__, torch.__file__)'" ] }} }} ] }}"#,
+            platform.display()
+        ),
+    );
+    let engine = home.engine();
+    engine.set_reuse_platform_torch(true);
+    let (r, ev) = run(&engine, &s, json!({}), json!({}));
+    let out = output(&ev);
+    r.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert!(
+        out.contains("reusing the platform's torch 2.5.1+cu121"),
+        "{out}"
+    );
+    let venv_init = home
+        .app("t")
+        .join("env/lib/python3.11/site-packages/torch/__init__.py");
+    assert!(
+        out.contains(&format!("torch 2.5.1+cu121 {}", venv_init.display())),
+        "{out}"
+    );
+    let base_init = platform.join("py/lib/python3.11/site-packages/torch/__init__.py");
+    assert_eq!(
+        std::fs::metadata(&venv_init).unwrap().ino(),
+        std::fs::metadata(&base_init).unwrap().ino(),
+        "hardlinked, not copied"
+    );
+
+    // Off (the default), the same script must find torch itself: with
+    // --no-index it cannot, which shows nothing was reused.
+    std::fs::remove_dir_all(home.app("t").join("env")).unwrap();
+    let (r, ev) = run(&home.engine(), &s, json!({}), json!({}));
+    assert!(r.is_err(), "{}", output(&ev));
+    assert!(base_init.exists());
+}
+
+fn engine_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}

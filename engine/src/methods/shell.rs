@@ -143,6 +143,7 @@ fn python_lines(
         env: &env,
         layout: &layout,
         accelerated: ctx.accelerated(),
+        reuse_platform_torch: ctx.run.kernel.python.reuse_platform_torch(),
         say: &say,
     };
     setup.lines().map_err(|e| MethodError::msg(e.to_string()))

@@ -7,6 +7,7 @@
 //! are made by `uv venv --seed` and get a pip shim that forwards to
 //! `uv pip` (falling back to the real pip it keeps inside).
 
+mod base_packages;
 mod conda;
 mod pip_shim;
 pub mod requires;
@@ -54,6 +55,9 @@ pub enum PythonError {
 pub struct Policy {
     global: Mutex<bool>,
     apps: Mutex<HashMap<String, bool>>,
+    /// Hardlink the platform Python's torch into new venvs (see
+    /// [`base_packages`]). Off by default: it trades isolation for speed.
+    reuse_platform_torch: Mutex<bool>,
 }
 
 impl Default for Policy {
@@ -61,6 +65,7 @@ impl Default for Policy {
         Policy {
             global: Mutex::new(true),
             apps: Mutex::new(HashMap::new()),
+            reuse_platform_torch: Mutex::new(false),
         }
     }
 }
@@ -77,6 +82,14 @@ impl Policy {
             Some(v) => apps.insert(app.to_string(), v),
             None => apps.remove(app),
         };
+    }
+
+    pub fn set_reuse_platform_torch(&self, on: bool) {
+        *self.reuse_platform_torch.lock().expect("policy lock") = on;
+    }
+
+    pub fn reuse_platform_torch(&self) -> bool {
+        *self.reuse_platform_torch.lock().expect("policy lock")
     }
 
     /// Whether `app`'s processes get uv, the pip shim and conda emulation.
@@ -167,6 +180,8 @@ pub struct ShellSetup<'a> {
     pub env: &'a BTreeMap<String, String>,
     pub layout: &'a Layout,
     pub accelerated: bool,
+    /// Link the platform Python's torch into venvs made from it.
+    pub reuse_platform_torch: bool,
     /// Prints a line to the run's terminal.
     pub say: &'a dyn Fn(&str),
 }
@@ -254,7 +269,27 @@ impl ShellSetup<'_> {
             return pip_shim::heal(dir).map_err(|e| PythonError::Io(e.to_string()));
         }
         let uv = uv::ensure_uv(self.layout, self.env, self.say)?;
-        create_venv(&uv, dir, request, self.env, self.say)
+        create_venv(&uv, dir, request, self.env, self.say)?;
+        if let (true, PythonRequest::Path(python)) = (self.reuse_platform_torch, request) {
+            self.reuse_torch(python, dir);
+        }
+        Ok(())
+    }
+
+    /// Best effort: a venv without the platform's torch still works (the
+    /// script downloads torch), so failures are told, not raised.
+    fn reuse_torch(&self, python: &Path, dir: &Path) {
+        match base_packages::reuse_into(python, dir) {
+            Ok(Some(reused)) => (self.say)(&format!(
+                "reusing the platform's {} (hardlinked from {}, nothing to download)",
+                reused.packages.join(", "),
+                python.display()
+            )),
+            Ok(None) => {}
+            Err(e) => (self.say)(&format!(
+                "could not reuse the platform's torch ({e}); the script installs its own"
+            )),
+        }
     }
 }
 
