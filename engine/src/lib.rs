@@ -294,6 +294,11 @@ impl Engine {
         self.kernel.python.accelerated(app)
     }
 
+    /// The app's own acceleration choice, `None` when it follows the global one.
+    pub fn app_acceleration_override(&self, app: &str) -> Option<bool> {
+        self.kernel.python.app_override(app)
+    }
+
     pub fn is_running(&self, script: impl AsRef<Path>) -> bool {
         self.kernel.registry.is_running(&absolute(script.as_ref()))
     }

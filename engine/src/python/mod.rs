@@ -92,6 +92,10 @@ impl Policy {
         *self.reuse_platform_torch.lock().expect("policy lock")
     }
 
+    pub fn app_override(&self, app: &str) -> Option<bool> {
+        self.apps.lock().expect("policy lock").get(app).copied()
+    }
+
     /// Whether `app`'s processes get uv, the pip shim and conda emulation.
     pub fn accelerated(&self, app: &str) -> bool {
         let app_value = self.apps.lock().expect("policy lock").get(app).copied();

@@ -348,6 +348,7 @@ impl Apps {
             let _ = std::fs::rename(&old_logs, &new_logs);
         }
         s.store.rename_app(from, to).await?;
+        super::python::rename(&s, from, to);
         s.runs
             .lock()
             .expect("runs lock")

@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 mod install;
 mod interact;
+mod python;
 mod reconcile;
 pub mod store;
 mod supervisor;
@@ -33,6 +34,7 @@ pub use bytes::Bytes;
 pub use error::{AppsError, Result};
 pub use install::{InstallPhase, InstallProgress};
 pub use interact::{EnvEntry, FormKind, PendingForm};
+pub use python::PythonSettings;
 pub use store::{AppEventRecord, AppRow, RunId, RunRecord};
 
 use interact::Forms;
@@ -270,6 +272,7 @@ impl Apps {
                 _lock: lock,
             }),
         };
+        python::apply_saved(&apps.inner.shared).await?;
         reconcile::reconcile(&apps.inner.shared).await?;
         apps.autostart().await;
         Ok(apps)

@@ -99,6 +99,10 @@ impl AppStore {
         AppStore { pool }
     }
 
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     pub async fn upsert_app(&self, a: &AppRow) -> Result<()> {
         sqlx::query(
             "INSERT INTO apps (name, source_url, title, description, icon, installed_at, last_used_at, autostart)
