@@ -2,7 +2,8 @@
 //! implements: the UI crate stays free of SQL and process management.
 
 use crate::api::{
-    AppPage, EnvVariable, InstallStatus, InstalledApp, RunningScript, ShareLink, SystemStatus,
+    AppPage, EnvVariable, InstallStatus, InstalledApp, PythonSetup, RunningScript, ShareLink,
+    SystemStatus,
 };
 use crate::auth::Role;
 use serde_json::Value;
@@ -52,6 +53,19 @@ pub trait Backend: Send + Sync + 'static {
         value: String,
     ) -> BoxFuture<'_, Result<(), String>>;
     fn set_autostart(&self, name: String, on: bool) -> BoxFuture<'_, Result<(), String>>;
+
+    fn python_settings(&self) -> BoxFuture<'_, Result<PythonSetup, String>>;
+    fn set_python_settings(
+        &self,
+        acceleration: bool,
+        reuse_platform_torch: bool,
+    ) -> BoxFuture<'_, Result<(), String>>;
+    /// `None`: the app follows the home-wide setting.
+    fn set_app_acceleration(
+        &self,
+        name: String,
+        on: Option<bool>,
+    ) -> BoxFuture<'_, Result<(), String>>;
 }
 
 /// The backend as Leptos context.

@@ -15,7 +15,10 @@ async fn settings_persist_reach_the_engine_and_follow_renames() {
     }
     let s = f.apps.python_settings().await.unwrap();
     assert!(s.acceleration, "uv is on by default");
-    assert!(!s.reuse_platform_torch, "torch reuse is for Colab-like images");
+    assert!(
+        !s.reuse_platform_torch,
+        "torch reuse is for Colab-like images"
+    );
 
     let off = PythonSettings {
         acceleration: false,
@@ -28,7 +31,10 @@ async fn settings_persist_reach_the_engine_and_follow_renames() {
     assert_eq!(f.apps.app_acceleration("b").await.unwrap(), None);
 
     f.apps.rename("a", "c").await.unwrap();
-    assert!(f.apps.engine().acceleration("c"), "the override moved with the app");
+    assert!(
+        f.apps.engine().acceleration("c"),
+        "the override moved with the app"
+    );
     assert!(!f.apps.engine().acceleration("a"));
 
     let (home, store, targets) = f.crash();
@@ -40,7 +46,10 @@ async fn settings_persist_reach_the_engine_and_follow_renames() {
     assert!(reopened.engine().acceleration("c") && !reopened.engine().acceleration("b"));
 
     reopened.set_app_acceleration("c", None).await.unwrap();
-    assert!(!reopened.engine().acceleration("c"), "back to the global setting");
+    assert!(
+        !reopened.engine().acceleration("c"),
+        "back to the global setting"
+    );
     let err = reopened
         .set_app_acceleration("missing", Some(true))
         .await
@@ -61,7 +70,10 @@ async fn an_app_with_acceleration_off_gets_a_plain_venv() {
             r#"{"run": [{"method": "shell.run", "params": {"venv": "env", "message": "pip --version"}}]}"#,
         )],
     );
-    f.apps.set_app_acceleration("plain", Some(false)).await.unwrap();
+    f.apps
+        .set_app_acceleration("plain", Some(false))
+        .await
+        .unwrap();
     let run = f
         .apps
         .start("plain", "install.json", Value::Null)

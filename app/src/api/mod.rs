@@ -4,8 +4,10 @@
 
 mod apps;
 mod auth;
+mod python;
 mod system;
 
 pub use apps::*;
 pub use auth::*;
+pub use python::*;
 pub use system::*;

@@ -6,6 +6,7 @@ mod installed_app;
 mod login;
 mod my_apps;
 mod not_found;
+mod python_settings;
 mod running;
 mod settings;
 mod system;

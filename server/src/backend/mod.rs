@@ -6,7 +6,8 @@ use crate::apps::Apps;
 use crate::auth::Auth;
 use crate::system::SystemMonitor;
 use app::api::{
-    AppPage, EnvVariable, InstallStatus, InstalledApp, RunningScript, ShareLink, SystemStatus,
+    AppPage, EnvVariable, InstallStatus, InstalledApp, PythonSetup, RunningScript, ShareLink,
+    SystemStatus,
 };
 use app::auth::Role;
 use app::backend::{Backend, BoxFuture};
@@ -135,6 +136,54 @@ impl Backend for ServerBackend {
         Box::pin(async move {
             self.apps
                 .set_autostart(&name, on)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn python_settings(&self) -> BoxFuture<'_, Result<PythonSetup, String>> {
+        Box::pin(async move {
+            let s = self
+                .apps
+                .python_settings()
+                .await
+                .map_err(|e| e.to_string())?;
+            let home = self.apps.home();
+            let uv = home.join("bin").join("uv");
+            Ok(PythonSetup {
+                acceleration: s.acceleration,
+                reuse_platform_torch: s.reuse_platform_torch,
+                uv: uv.is_file().then(|| uv.display().to_string()),
+                cache_dir: home.join("cache").join("uv").display().to_string(),
+            })
+        })
+    }
+
+    fn set_python_settings(
+        &self,
+        acceleration: bool,
+        reuse_platform_torch: bool,
+    ) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            let settings = crate::apps::PythonSettings {
+                acceleration,
+                reuse_platform_torch,
+            };
+            self.apps
+                .set_python_settings(settings)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn set_app_acceleration(
+        &self,
+        name: String,
+        on: Option<bool>,
+    ) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.apps
+                .set_app_acceleration(&name, on)
                 .await
                 .map_err(|e| e.to_string())
         })
