@@ -1,6 +1,6 @@
 //! Command-line interface: one subcommand per thing a user does.
 
-use crate::{app_cli, engine_cli, serve};
+use crate::{app_cli, engine_cli, serve, snapshot};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -38,6 +38,10 @@ enum Command {
     Ls(app_cli::LsArgs),
     /// Print the log of an app's latest run (or --run ID).
     Logs(app_cli::LogsArgs),
+    /// Copy the home (apps, venvs, database) to persistent storage, incrementally.
+    Snapshot(snapshot::SnapshotArgs),
+    /// Restore a home from a snapshot (keeps what the home has beyond it).
+    Restore(snapshot::RestoreArgs),
     /// List every HTTP route with the access it requires (JSON lines).
     #[command(hide = true)]
     Routes,
@@ -66,6 +70,8 @@ impl Cli {
             Command::Stop(args) => app_cli::stop(args),
             Command::Ls(args) => app_cli::ls(args),
             Command::Logs(args) => app_cli::logs(args),
+            Command::Snapshot(args) => snapshot::snapshot_cmd(args),
+            Command::Restore(args) => snapshot::restore_cmd(args),
             Command::CatalogImport { source, out } => catalog_import(&source, &out),
             Command::Routes => print_routes(),
         }

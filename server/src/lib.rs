@@ -13,6 +13,7 @@ pub mod http;
 pub mod proxy;
 pub mod serve;
 pub mod site;
+pub mod snapshot;
 pub mod store;
 pub mod system;
 pub mod terminal;

@@ -45,6 +45,9 @@ pub struct ServeArgs {
     /// Platform to assume instead of detecting it (colab, runpod, vast, lightning, paperspace, kaggle, sagemaker_studio_lab, generic).
     #[arg(long, env = "PINOKIOCLOUD_PLATFORM")]
     pub platform: Option<PlatformId>,
+    /// Snapshot folder (see `pinokiocloud snapshot`): restored into the home at start when it is newer than the home.
+    #[arg(long, env = "PINOKIOCLOUD_SNAPSHOT_DIR")]
+    pub snapshot_dir: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -81,6 +84,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let tunnel_choice = parse_tunnel(&args.tunnel)?;
     let home = home::prepare(&args.home.clone().unwrap_or_else(|| platform.home().path))?;
+    let snapshot_note = match args.snapshot_dir.clone() {
+        Some(dir) => {
+            let home = home.clone();
+            let note =
+                tokio::task::spawn_blocking(move || crate::snapshot::auto_restore(&home, &dir));
+            Some(note.await.context("restoring the snapshot")?)
+        }
+        None => None,
+    };
     let store = Store::open(&home).await?;
     store.first_started_at().await?;
     let site = site::locate(args.site.clone())?;
@@ -111,6 +123,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         &home,
         &report,
         no_tunnel.as_deref(),
+        snapshot_note.as_deref(),
         site.is_none(),
     );
     if let Some(tunnel) = &tunnel {
@@ -209,6 +222,7 @@ fn announce(
     home: &Path,
     report: &PlatformReport,
     no_tunnel: Option<&str>,
+    snapshot: Option<&str>,
     no_site: bool,
 ) {
     // A closed stdout (a supervisor that stopped reading) must not kill the server.
@@ -233,6 +247,9 @@ fn announce(
     }
     if let Some(reason) = no_tunnel {
         let _ = writeln!(out, "Tunnel: none ({reason})");
+    }
+    if let Some(snapshot) = snapshot {
+        let _ = writeln!(out, "Snapshot: {snapshot}");
     }
     let _ = out.flush();
     if no_site {

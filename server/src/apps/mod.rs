@@ -441,8 +441,9 @@ impl Apps {
     }
 }
 
-/// `<home>/apps.lock`, held exclusively while the supervisor is open.
-fn lock_home(home: &Path) -> Result<std::fs::File> {
+/// `<home>/apps.lock`, held exclusively while the supervisor is open (and
+/// while a snapshot is restored into the home).
+pub fn lock_home(home: &Path) -> Result<std::fs::File> {
     use std::io::{Read, Seek, Write};
     use std::os::fd::AsRawFd;
     let path = home.join("apps.lock");
