@@ -63,3 +63,22 @@ test("a phone with a viewer link sees no admin controls and cannot call them", a
   await admin.close();
   await phone.close();
 });
+
+test("the admin turns uv acceleration off in Settings and it stays off", async () => {
+  const page = await openPage(ctx.browser, PHONE, ctx.server.loginUrl);
+  await page.goto(ctx.server.url + "/settings");
+  await waitForHydration(page);
+  const uv = page.locator('input[name="acceleration"]');
+  assert.equal(await uv.isChecked(), true, "on by default");
+  assert.equal(await page.locator('input[name="reuse_platform_torch"]').isChecked(), false);
+  const saved = page.waitForResponse((r) => r.url().includes("/api/admin/save_python_settings"));
+  await uv.uncheck();
+  assert.equal((await saved).status(), 200);
+  await page.reload();
+  await waitForHydration(page);
+  assert.equal(await page.locator('input[name="acceleration"]').isChecked(), false, "saved");
+  await assertNoHorizontalScroll(page, assert);
+  await page.screenshot({ path: join(artifacts, "settings-python-phone.png") });
+  await page.locator('input[name="acceleration"]').check();
+  await page.close();
+});
