@@ -3,7 +3,7 @@
 //! Lookup order: `<home>/bin/uv`, then `uv` on the process PATH. A missing
 //! uv is installed lazily (the first time a venv is needed) from PyPI with
 //! the machine's own pip: `python3 -m pip install --target <home>/tools/uv uv`,
-//! then its `bin/uv` is copied to `<home>/bin/uv`. Two runs may need uv at
+//! then its `bin/uv` is copied to `<home>/bin/uv` and the rest removed. Two runs may need uv at
 //! the same moment, in this process or another one on the same home: a
 //! mutex plus an `flock` on `<home>/tools/uv.lock` make the second wait and
 //! then find the first one's binary.
@@ -94,7 +94,10 @@ fn install(
         std::fs::create_dir_all(layout.bin())?;
         let tmp = layout.bin().join(".uv.partial");
         std::fs::copy(target.join("bin").join("uv"), &tmp)?;
-        std::fs::rename(&tmp, layout.uv_bin())
+        std::fs::rename(&tmp, layout.uv_bin())?;
+        // The binary is all uv needs; the rest of the wheel is 40 MB of
+        // copies a snapshot would otherwise carry.
+        std::fs::remove_dir_all(target)
     };
     place().map_err(|e| fail(format!("cannot place the uv binary: {e}")))
 }

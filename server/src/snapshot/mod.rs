@@ -9,7 +9,9 @@
 //! - `pinokiocloud.db`: a consistent copy of the database (`VACUUM INTO`);
 //! - `manifest.json`, written last (see [`manifest`]).
 //!
-//! Left out of the mirror: `logs/`, `apps.lock`, `cli-token`, `cli-url`, the
+//! Left out of the mirror: `logs/`, `cache/` (uv's and pip's download
+//! caches: gigabytes of wheels the venvs already hold; a rebuild fetches
+//! what it needs), `tools/` (uv's install staging), `apps.lock`, `cli-token`, `cli-url`, the
 //! live database files (copied through SQLite instead), the sync record,
 //! every `__pycache__` folder (Python rebuilds them) and partial files of
 //! an interrupted copy. Everything else (`api/**` with the apps' venvs,
@@ -153,7 +155,13 @@ fn home_filter(rel: &Path, is_dir: bool) -> bool {
     }
     !matches!(
         name.as_ref(),
-        "logs" | "apps.lock" | "cli-token" | "cli-url" | ".pinokiocloud-write-test"
+        "logs"
+            | "cache"
+            | "tools"
+            | "apps.lock"
+            | "cli-token"
+            | "cli-url"
+            | ".pinokiocloud-write-test"
     ) && name != manifest::SYNC_FILE
         && !db::is_db_file(&name)
 }
@@ -484,6 +492,8 @@ mod tests {
     fn the_mirror_leaves_out_logs_locks_tokens_caches_and_the_live_db() {
         for skipped in [
             "logs",
+            "cache",
+            "tools",
             "apps.lock",
             "cli-token",
             "pinokiocloud.db",
