@@ -2,8 +2,8 @@
 //! implements: the UI crate stays free of SQL and process management.
 
 use crate::api::{
-    AppPage, EnvVariable, InstallStatus, InstalledApp, PythonSetup, RunningScript, ShareLink,
-    SystemStatus,
+    AppPage, EnvVariable, InstallStatus, InstalledApp, PythonSetup, RunLogPage, RunningScript,
+    ShareLink, SystemStatus,
 };
 use crate::auth::Role;
 use serde_json::Value;
@@ -40,6 +40,14 @@ pub trait Backend: Send + Sync + 'static {
         folder: Option<String>,
     ) -> BoxFuture<'_, Result<String, String>>;
     fn uninstall(&self, name: String) -> BoxFuture<'_, Result<(), String>>;
+    /// Renames an app's folder; refused while it runs or when `to` is taken.
+    fn rename(&self, name: String, to: String) -> BoxFuture<'_, Result<(), String>>;
+    /// A page of a run's log (plain text) ending at byte `before`.
+    fn run_log(
+        &self,
+        run_id: i64,
+        before: Option<u64>,
+    ) -> BoxFuture<'_, Result<RunLogPage, String>>;
     /// Starts `script` (relative to the app, may carry `?query`); returns the run id.
     fn start(&self, app: String, script: String) -> BoxFuture<'_, Result<i64, String>>;
     fn stop(&self, run_id: i64) -> BoxFuture<'_, Result<(), String>>;

@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/my") view=pages::MyAppsPage/>
                     <Route path=path!("/running") view=pages::RunningPage/>
                     <Route path=path!("/app/:name") view=pages::InstalledAppPage/>
+                    <Route path=path!("/app/:name/runs/:id") view=pages::RunLogPage/>
                     <Route path=path!("/settings") view=pages::SettingsPage/>
                     <Route path=path!("/system") view=pages::SystemPage/>
                 </Routes>

@@ -11,6 +11,7 @@ const files = {
   version: "2.0",
   title: "Hello Server",
   description: "A tiny web app for the end-to-end tests",
+  icon: "icon.png",
   menu: async (kernel, info) => {
     if (info.running("install.js")) return [{ default: true, icon: "fa-solid fa-plug", text: "Installing", href: "install.js" }]
     if (!info.exists("env")) return [{ default: true, icon: "fa-solid fa-plug", text: "Install", href: "install.js" }]
@@ -22,7 +23,10 @@ const files = {
       ]
       return [{ default: true, icon: "fa-solid fa-terminal", text: "Terminal", href: "start.js" }]
     }
-    return [{ default: true, icon: "fa-solid fa-power-off", text: "Start", href: "start.js" }]
+    return [
+      { default: true, icon: "fa-solid fa-power-off", text: "Start", href: "start.js" },
+      { icon: "fa-solid fa-upload", text: "Upload", href: "upload.js" },
+    ]
   }
 }
 `,
@@ -40,6 +44,16 @@ const files = {
       message: ["read -p 'Your name? ' NAME && python -m hellopkg \\"$NAME\\""],
       on: [{ event: "/http:\\\\/\\\\/[0-9.:]+/", done: true }] } },
     { method: "local.set", params: { url: "{{input.event[0]}}" } }
+  ]
+}
+`,
+  "upload.js": `module.exports = {
+  run: [
+    { method: "input", params: { title: "Send a file", form: [
+      { key: "photo", type: "file", title: "A small file", path: "inputs", max_size: 100000, required: true }
+    ] } },
+    { method: "shell.run", params: { message: "echo saved-at-{{input.photo}}" } },
+    { method: "notify", params: { html: "Got the file" } }
   ]
 }
 `,
@@ -117,6 +131,8 @@ with zipfile.ZipFile(os.path.join(root, "dist", "hellopkg-0.1.0-py3-none-any.whl
         whl.writestr(name, data)
 `;
 
+const ICON_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
 /** Creates the app as a git repo; returns its `file://` URL. */
 export function makeFixtureApp(name = "hello-server") {
   const root = join(mkdtempSync(join(tmpdir(), "pinokiocloud-fixture-")), name);
@@ -124,6 +140,8 @@ export function makeFixtureApp(name = "hello-server") {
     mkdirSync(join(root, path, ".."), { recursive: true });
     writeFileSync(join(root, path), text);
   }
+  // The launcher's icon: a 1x1 PNG.
+  writeFileSync(join(root, "icon.png"), Buffer.from(ICON_PNG, "base64"));
   // A ready-made wheel: installing it needs no build tools and no network.
   execFileSync("python3", ["-c", WHEEL_BUILDER, root], { stdio: "inherit" });
   const git = (...args) => execFileSync("git", args, { cwd: root, stdio: "ignore" });

@@ -14,10 +14,13 @@ mkdirSync(artifacts, { recursive: true });
 export const PHONE = { width: 360, height: 740 };
 export const DESKTOP = { width: 1280, height: 800 };
 
-/** Starts `pinokiocloud serve` on port 0 and resolves once it prints its URL. */
-export async function startServer() {
+/**
+ * Starts `pinokiocloud serve` on port 0 and resolves once it prints its URL.
+ * `home` reuses a home (a restart); a fresh one otherwise. `kill()` ends it
+ * with SIGKILL (a crash) and resolves once it is gone.
+ */
+export async function startServer({ home = mkdtempSync(join(tmpdir(), "pinokiocloud-e2e-")) } = {}) {
   const bin = process.env.PINOKIOCLOUD_BIN ?? join(root, "target", "debug", "pinokiocloud");
-  const home = mkdtempSync(join(tmpdir(), "pinokiocloud-e2e-"));
   const child = spawn(bin, ["serve", "--home", home, "--port", "0", "--tunnel", "off", "--site", join(root, "target", "site")], {
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -33,7 +36,9 @@ export async function startServer() {
     });
     child.on("exit", (code) => { clearTimeout(timer); fail(new Error(`server exited with ${code}\n${out}\n${stderr}`)); });
   });
-  return { url, loginUrl, home, stop: () => child.kill("SIGTERM") };
+  const exited = new Promise((ok) => child.once("exit", ok));
+  const kill = () => { child.kill("SIGKILL"); return exited; };
+  return { url, loginUrl, home, pid: child.pid, stop: () => child.kill("SIGTERM"), kill };
 }
 
 /** Headless Chromium with the flags this offline machine needs. */

@@ -5,6 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   artifacts, assertNoHorizontalScroll, DESKTOP, openPage, PHONE, useServerAndBrowser, waitForHydration,
@@ -24,6 +25,12 @@ function processesOf(needle) {
 
 const menuItem = (page, text) => page.locator(".launcher .menu-item", { hasText: text });
 
+/** Whether an <img> loaded a real image. */
+const loaded = (img) => img.evaluate((el) => el.complete && el.naturalWidth > 0);
+
+/** Opens a <details> section (idempotent, unlike clicking its summary). */
+const expand = (page, selector) => page.locator(selector).evaluate((d) => { d.open = true; });
+
 for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
   test(`install, run, type, open and stop an app on ${label}`, { timeout: 240_000 }, async () => {
     const folder = `hello-${label}`;
@@ -37,10 +44,45 @@ for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
     await waitForHydration(page);
     assert.match(await page.locator(".installed-app h1").textContent(), /Hello Server/);
 
+    // The launcher's icon, served from the app's folder.
+    assert.ok(await loaded(page.locator(".installed-app .detail-head img.app-icon")), "the app icon did not load");
+
     await menuItem(page, "Install").click();
     await page.locator(`.run [data-run-id]`).first().waitFor();
+    // The install script's `notify` shows as a toast in a live region.
+    await page.locator('.toasts[role="status"] .toast', { hasText: "Installed. Click Start." }).waitFor({ timeout: 120_000 });
     await menuItem(page, "Start").waitFor({ timeout: 120_000 });
     await page.screenshot({ path: join(artifacts, `app-installed-${label}.png`) });
+
+    // A question with a file field: too big is refused, then a file lands in the app's folder.
+    await menuItem(page, "Upload").click();
+    const fileInput = page.locator('.script-form input[type="file"]');
+    await fileInput.waitFor({ timeout: 30_000 });
+    await fileInput.setInputFiles({ name: "big.bin", mimeType: "application/octet-stream", buffer: Buffer.alloc(200_000) });
+    await page.locator(".upload-state.error", { hasText: "limit" }).waitFor();
+    await fileInput.setInputFiles({ name: "note.txt", mimeType: "text/plain", buffer: Buffer.from("hello upload") });
+    await page.locator(".upload-state.ok").waitFor();
+    await assertNoHorizontalScroll(page, assert);
+    await page.screenshot({ path: join(artifacts, `app-upload-${label}.png`) });
+    await page.locator('.script-form button[type="submit"]').click();
+    await page.locator(".toasts .toast", { hasText: "Got the file" }).waitFor({ timeout: 30_000 });
+    assert.equal(readFileSync(join(ctx.server.home, "api", folder, "inputs", "note.txt"), "utf8"), "hello upload");
+    await page.waitForFunction(() => !document.querySelector(".script-form"));
+
+    // The install run's full log, from the history.
+    await expand(page, ".history");
+    await page.locator(".history li", { hasText: "install.js" }).locator("a.log-link").click();
+    await page.waitForURL(/\/runs\/\d+$/);
+    await page.locator(".log-text", { hasText: "hellopkg" }).waitFor({ timeout: 20_000 });
+    assert.ok(!(await page.locator(".log-text").textContent()).includes("\x1b"), "escapes in the log view");
+    const download = await page.locator("a[download]").getAttribute("href");
+    const saved = await page.request.get(ctx.server.url + download);
+    assert.equal(saved.status(), 200);
+    assert.match(saved.headers()["content-disposition"], /attachment; filename="hello-.*-run-\d+\.log"/);
+    await assertNoHorizontalScroll(page, assert);
+    await page.screenshot({ path: join(artifacts, `run-log-${label}.png`) });
+    await page.goto(ctx.server.url + `/app/${folder}`);
+    await waitForHydration(page);
 
     await menuItem(page, "Start").click();
     const terminal = page.locator(".run .terminal").first();
@@ -73,6 +115,11 @@ for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
     await ui.close();
 
     assert.ok(processesOf(`hellopkg Ada`).length > 0, "the app's server is running");
+    // Renaming a running app is refused with what to do.
+    await expand(page, ".rename");
+    await page.locator('.rename input[name="to"]').fill(`${folder}-x`);
+    await page.locator('.rename button[type="submit"]').click();
+    await page.locator(".rename-error", { hasText: "stop it first" }).waitFor();
     // The Running view lists it, across apps, with its Open link.
     const running = await page.context().newPage();
     await running.goto(ctx.server.url + "/running");
@@ -98,6 +145,28 @@ for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
     assert.equal(await page.locator('.env-row[data-key="HF_TOKEN"] input').inputValue(), "");
     assert.equal(await page.locator('.env-row[data-key="HF_TOKEN"] input').getAttribute("type"), "password");
     assert.ok(!(await page.content()).includes("hf_sekrit"), "a secret was sent back to the page");
+
+    // Rename: a bad name is refused inline, a good one moves the page.
+    await expand(page, ".rename");
+    await page.locator('.rename input[name="to"]').fill("bad name!");
+    await page.locator('.rename button[type="submit"]').click();
+    await page.locator(".rename-error", { hasText: "not allowed" }).waitFor();
+    await assertNoHorizontalScroll(page, assert);
+    await page.screenshot({ path: join(artifacts, `app-rename-${label}.png`) });
+    const renamed = `${folder}-renamed`;
+    await page.locator('.rename input[name="to"]').fill(renamed);
+    await page.locator('.rename button[type="submit"]').click();
+    await page.waitForURL(`**/app/${renamed}`);
+    await page.locator(".installed-app h1", { hasText: "Hello Server" }).waitFor();
+
+    // /my shows it under its new name, with its icon.
+    await page.goto(ctx.server.url + "/my");
+    await waitForHydration(page);
+    const card = page.locator(`.card[data-installed="${renamed}"]`);
+    await card.waitFor();
+    assert.ok(await loaded(card.locator("img.app-icon")), "the card icon did not load");
+    await assertNoHorizontalScroll(page, assert);
+    await page.screenshot({ path: join(artifacts, `my-apps-${label}.png`) });
     await page.close();
   });
 }

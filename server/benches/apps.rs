@@ -1,14 +1,18 @@
 //! Supervisor benchmark (`cargo bench -p server --bench apps`): Start → URL
 //! latency beyond the app's own start-up, terminal throughput with memory,
 //! and memory with 5 apps running. The supervisor runs in this process, so
-//! "dashboard RSS" is this process's RSS. Prints numbers; asserts nothing.
+//! "dashboard RSS" is this process's RSS. Then the same terminal throughput
+//! end to end: a real `pinokiocloud serve`, the run started through its API
+//! and read through `/ws/run/{id}` as a browser would (signed in), with the
+//! server's RSS. `-- ws` runs only that part; `BENCH_WS_BYTES` sets its size.
+//! Prints numbers; asserts nothing.
 
 #[path = "../tests/apps_common/mod.rs"]
 mod apps_common;
 
 use apps_common::*;
 use server::apps::AppEvent;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::broadcast::error::RecvError;
 
 const RUNS: usize = 10;
@@ -16,6 +20,13 @@ const THROUGHPUT_BYTES: u64 = 1 << 30;
 
 #[tokio::main]
 async fn main() {
+    if !std::env::args().any(|a| a == "ws") {
+        in_process().await;
+    }
+    websocket_throughput().await;
+}
+
+async fn in_process() {
     let f = Fixture::new().await;
     start_to_url(&f).await;
     throughput(&f).await;
@@ -161,6 +172,142 @@ fn rss_mib() -> f64 {
     let kb: f64 = status
         .lines()
         .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_pinokiocloud");
+/// What the script prints for the WebSocket measurement (~1 GB by default).
+const WS_BYTES: u64 = 1_000_000_000;
+
+/// A script printing `WS_BYTES` to a real server, read through its terminal
+/// WebSocket with a login token; MB/s as the viewer receives it and the
+/// server process's RSS (current and peak, `VmHWM`).
+async fn websocket_throughput() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+
+    let bytes_wanted: u64 = std::env::var("BENCH_WS_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(WS_BYTES);
+    let home = tempfile::tempdir().unwrap();
+    // A second of quiet first, so the socket is attached before the flood.
+    let script = format!("sleep 1; head -c {bytes_wanted} /dev/zero | tr '\\0' 'x'");
+    write_files(
+        &home.path().join("api/loud"),
+        &[("start.json", &shell_script(&[&script]))],
+    );
+    let (mut child, url, token) = spawn_server(home.path());
+    let rss_idle = process_rss_mib(child.id(), "VmRSS:");
+    let client = reqwest::Client::new();
+    let reply = client
+        .post(format!("{url}/api/op/apps/loud/start"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(r#"{"script": "start.json"}"#)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let started: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    let run = started["run_id"].as_i64().expect("a run id");
+    let mut request = format!("{}/ws/run/{run}", url.replacen("http", "ws", 1))
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let (mut bytes, mut skipped_notes) = (0u64, 0u32);
+    let (mut first, mut last): (Option<Instant>, Option<Instant>) = (None, None);
+    // A socket on a run that ended stays open while the server keeps the run
+    // for late viewers: after 3 s of quiet, ask whether the run is over.
+    loop {
+        let message = match tokio::time::timeout(Duration::from_secs(3), ws.next()).await {
+            Ok(Some(m)) => m,
+            Ok(None) => break,
+            Err(_) if run_ended(&client, &url, &token, run).await => break,
+            Err(_) => continue,
+        };
+        match message {
+            Ok(Message::Binary(b)) if !b.is_empty() => {
+                first.get_or_insert_with(Instant::now);
+                last = Some(Instant::now());
+                bytes += b.len() as u64;
+            }
+            Ok(Message::Text(t)) if t.contains("skipped") => skipped_notes += 1,
+            Ok(Message::Text(t)) if t.contains("[process ended]") => break,
+            Ok(Message::Close(_)) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    let secs = match (first, last) {
+        (Some(a), Some(b)) => (b - a).as_secs_f64(),
+        _ => 0.0,
+    };
+    println!(
+        "terminal over a WebSocket (real server, signed in): {:.0} MB of {:.0} MB printed received in {secs:.1} s = {:.1} MB/s; {skipped_notes} skipped-output notices; server RSS idle {rss_idle:.1} MiB, now {:.1} MiB, peak {:.1} MiB",
+        bytes as f64 / 1e6,
+        bytes_wanted as f64 / 1e6,
+        bytes as f64 / 1e6 / secs.max(1e-9),
+        process_rss_mib(child.id(), "VmRSS:"),
+        process_rss_mib(child.id(), "VmHWM:"),
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+async fn run_ended(client: &reqwest::Client, url: &str, token: &str, run: i64) -> bool {
+    let Ok(reply) = client
+        .get(format!("{url}/api/view/apps/runs/{run}"))
+        .bearer_auth(token)
+        .send()
+        .await
+    else {
+        return false;
+    };
+    let text = reply.text().await.unwrap_or_default();
+    serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| !v["ended_at"].is_null())
+}
+
+/// `pinokiocloud serve` on a free port: the process, its URL and admin token.
+fn spawn_server(home: &std::path::Path) -> (std::process::Child, String, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(BIN)
+        .args(["serve", "--port", "0", "--tunnel", "off", "--home"])
+        .arg(home)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    let token = line.split("?token=").nth(1).unwrap().trim().to_string();
+    // Keep reading so the server never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    (child, url, token)
+}
+
+/// A `/proc/<pid>/status` memory line (`VmRSS:`, `VmHWM:`) in MiB.
+fn process_rss_mib(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0);

@@ -19,6 +19,8 @@ pub struct InstalledApp {
     /// A download one of its runs is busy with.
     #[serde(default)]
     pub progress: Option<DownloadProgress>,
+    /// Where its icon (pinokio.json's `icon`) is served, when it has one.
+    pub icon_url: Option<String>,
 }
 
 /// A download or extraction in flight, as the run's terminal shows it.
@@ -105,11 +107,15 @@ pub struct FormField {
     pub default: Option<String>,
     pub options: Vec<String>,
     pub required: bool,
+    /// For `file` fields: the largest upload taken, in bytes.
+    pub max_size: Option<u64>,
 }
 
 /// A notification or URL a script surfaced.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Notice {
+    /// Unique and increasing: what toasts use to tell new notices from seen ones.
+    pub id: i64,
     pub kind: String,
     pub text: String,
     pub href: Option<String>,
@@ -127,6 +133,17 @@ pub struct AppPage {
     pub forms: Vec<FormRequest>,
     pub history: Vec<RunInfo>,
     pub notices: Vec<Notice>,
+}
+
+/// A page of a past run's log, as plain text (terminal escapes removed):
+/// bytes `start..end` of the log's `total`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunLogPage {
+    pub run: RunInfo,
+    pub start: u64,
+    pub end: u64,
+    pub total: u64,
+    pub text: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -179,6 +196,26 @@ pub async fn install_app(source: String, folder: Option<String>) -> Result<Strin
 pub async fn uninstall_app(name: String) -> Result<(), ServerFnError> {
     guard(crate::auth::Role::Admin)?
         .uninstall(name)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Renames an installed app's folder (refused while it runs); returns the new name.
+#[server(endpoint = "admin/rename_app")]
+pub async fn rename_app(name: String, to: String) -> Result<String, ServerFnError> {
+    let to = to.trim().to_string();
+    guard(crate::auth::Role::Admin)?
+        .rename(name, to.clone())
+        .await
+        .map_err(ServerFnError::new)?;
+    Ok(to)
+}
+
+/// A page of a run's log ending at byte `before` (the end of the log when `None`).
+#[server(endpoint = "view/run_log")]
+pub async fn load_run_log(run_id: i64, before: Option<u64>) -> Result<RunLogPage, ServerFnError> {
+    guard(crate::auth::Role::Viewer)?
+        .run_log(run_id, before)
         .await
         .map_err(ServerFnError::new)
 }

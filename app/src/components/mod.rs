@@ -2,10 +2,14 @@
 
 mod app_card;
 mod category_chips;
+mod file_field;
 mod terminal;
+mod toasts;
 mod top_bar;
 
 pub use app_card::AppCard;
 pub use category_chips::CategoryChips;
+pub use file_field::{human_size as file_size, FileField, Upload, Uploads};
 pub use terminal::Terminal;
+pub use toasts::{Toast, ToastRegion, Toasts};
 pub use top_bar::TopBar;

@@ -1,15 +1,19 @@
 use super::NotFound;
 use crate::api::{
-    answer_form, app_environment, load_app_page, set_app_environment, set_autostart, start_script,
-    stop_run, uninstall_app, whoami, AppPage, FormRequest, MenuAction, MenuEntry, RunInfo,
+    answer_form, app_environment, load_app_page, rename_app, set_app_environment, set_autostart,
+    start_script, stop_run, uninstall_app, whoami, AppPage, FormRequest, MenuAction, MenuEntry,
+    RunInfo,
 };
 use crate::auth::Role;
-use crate::components::Terminal;
+use crate::components::{FileField, Terminal, Toast, ToastRegion, Toasts, Upload, Uploads};
 use crate::time::format_utc;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use std::time::Duration;
+
+/// Renames `(app, to)`; answers the new name.
+type RenameAction = Action<(String, String), Result<String, ServerFnError>>;
 
 /// How often the page re-reads the app's state (menu, runs, forms).
 const REFRESH: Duration = Duration::from_millis(1500);
@@ -40,18 +44,64 @@ pub fn InstalledAppPage() -> impl IntoView {
             .flatten()
             .map_or(Role::Viewer, |v| v.role)
     });
+    // The page already polls; each fresh read is checked for news to toast.
+    let toasts = Toasts::new();
+    Effect::new(move |_| {
+        if let Some(Ok(p)) = page.get() {
+            toasts.offer(toast_candidates(&p));
+        }
+    });
+    let uploads = Uploads::new();
+    let rename: RenameAction =
+        Action::new(|(name, to): &(String, String)| rename_app(name.clone(), to.clone()));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(to)) = rename.value().get() {
+            navigate(&format!("/app/{to}"), Default::default());
+        }
+    });
     view! {
         <Transition fallback=|| view! { <p class="note">"Loading…"</p> }>
             {move || page.get().map(|r| match r {
-                Ok(page) => view! { <AppView page role refresh=tick/> }.into_any(),
+                Ok(page) => view! { <AppView page role refresh=tick uploads rename/> }.into_any(),
                 Err(_) => view! { <NotFound/> }.into_any(),
             })}
         </Transition>
+        <ToastRegion toasts/>
     }
 }
 
+/// What may be news on the page: notices (`notify`, `open`, errors) and
+/// runs that failed.
+fn toast_candidates(page: &AppPage) -> Vec<Toast> {
+    let notices = page.notices.iter().map(|n| Toast {
+        key: format!("notice:{}", n.id),
+        kind: if n.kind == "error" { "error" } else { "info" },
+        text: n.text.clone(),
+    });
+    let failures = page
+        .history
+        .iter()
+        .filter(|r| r.outcome.as_deref() == Some("error"))
+        .map(|r| Toast {
+            key: format!("run:{}", r.id),
+            kind: "error",
+            text: match r.reason.as_deref().and_then(|w| w.lines().next()) {
+                Some(why) => format!("{} failed: {why}", r.script),
+                None => format!("{} failed", r.script),
+            },
+        });
+    notices.chain(failures).collect()
+}
+
 #[component]
-fn AppView(page: AppPage, role: Signal<Role>, refresh: RwSignal<u64>) -> impl IntoView {
+fn AppView(
+    page: AppPage,
+    role: Signal<Role>,
+    refresh: RwSignal<u64>,
+    uploads: Uploads,
+    rename: RenameAction,
+) -> impl IntoView {
     let AppPage {
         app,
         menu,
@@ -85,6 +135,7 @@ fn AppView(page: AppPage, role: Signal<Role>, refresh: RwSignal<u64>) -> impl In
         <article class="installed-app" data-app=name.clone()>
             <a class="back" href="/my">"← My apps"</a>
             <div class="detail-head">
+                <AppIcon title=app.title.clone() url=app.icon_url.clone()/>
                 <h1>{app.title.clone()}</h1>
                 {app.open_path.clone().map(|p| view! { <a class="btn primary open-app" href=p target="_blank">"Open"</a> })}
             </div>
@@ -94,14 +145,14 @@ fn AppView(page: AppPage, role: Signal<Role>, refresh: RwSignal<u64>) -> impl In
                 <MenuList items=menu app=name.clone() start operator=Signal::derive(operator)/>
             </nav>
             {start.value().get().and_then(Result::err).map(|e| view! { <p class="notice error">{e.to_string()}</p> })}
-            {forms.into_iter().map(|form| view! { <FormView form refresh/> }).collect_view()}
+            {forms.into_iter().map(|form| view! { <FormView form refresh uploads/> }).collect_view()}
             {running.into_iter().map(|run| view! { <RunView run stop writable=operator()/> }).collect_view()}
-            <Notices notices/>
-            <History history/>
+            {view! { <Notices notices/> <History history app=name.clone()/> }.into_any()}
             {(role.get() == Role::Admin).then(|| view! {
                 <Configure name=name.clone() autostart=app.autostart/>
+                <Rename name=name.clone() rename/>
                 <Uninstall name=name.clone()/>
-            })}
+            }.into_any())}
         </article>
     }
 }
@@ -168,14 +219,18 @@ fn RunView(
 }
 
 #[component]
-fn FormView(form: FormRequest, refresh: RwSignal<u64>) -> impl IntoView {
+fn FormView(form: FormRequest, refresh: RwSignal<u64>, uploads: Uploads) -> impl IntoView {
     let form_id = form.id.clone();
     let error = RwSignal::new(None::<String>);
     let fields = form.fields.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(target) = ev.target() else { return };
-        let values = collect_values(&target, &fields);
+        let files = match uploaded_files(&form_id, &fields, uploads) {
+            Ok(files) => files,
+            Err(e) => return error.set(Some(e)),
+        };
+        let values = collect_values(&target, &fields, files);
         let form_id = form_id.clone();
         leptos::task::spawn_local(async move {
             match answer_form(form_id, values).await {
@@ -197,6 +252,7 @@ fn FormView(form: FormRequest, refresh: RwSignal<u64>) -> impl IntoView {
                         </select>
                     }.into_any(),
                     "checkbox" => view! { <input type="checkbox" name=f.key.clone() checked=f.default.as_deref() == Some("true")/> }.into_any(),
+                    "file" => view! { <FileField form_id=form.id.clone() field=f.clone() uploads/> }.into_any(),
                     kind => view! { <input class="field" type=if kind == "password" { "password" } else { "text" } name=f.key.clone()
                         value=f.default.clone() required=f.required/> }.into_any(),
                 };
@@ -208,18 +264,45 @@ fn FormView(form: FormRequest, refresh: RwSignal<u64>) -> impl IntoView {
     }
 }
 
-/// Reads the submitted form's fields into a JSON object (browser only).
+/// The saved paths of a form's file fields, or what is still missing.
+fn uploaded_files(
+    form_id: &str,
+    fields: &[crate::api::FormField],
+    uploads: Uploads,
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let mut out = serde_json::Map::new();
+    for f in fields.iter().filter(|f| f.kind == "file") {
+        match uploads.get(form_id, &f.key) {
+            Some(Upload::Saved(path)) => {
+                out.insert(f.key.clone(), path.into());
+            }
+            Some(Upload::Sending(_)) => {
+                return Err(format!(
+                    "{} is still uploading; submit once it is done",
+                    f.title
+                ))
+            }
+            _ if f.required => return Err(format!("{}: pick a file first", f.title)),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the submitted form's fields into a JSON object, with the file
+/// fields' saved paths in `files` (browser only).
 #[allow(unused_variables)]
 fn collect_values(
     target: &leptos::web_sys::EventTarget,
     fields: &[crate::api::FormField],
+    files: serde_json::Map<String, serde_json::Value>,
 ) -> String {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
-        let mut out = serde_json::Map::new();
+        let mut out = files;
         if let Some(form) = target.dyn_ref::<leptos::web_sys::HtmlFormElement>() {
-            for f in fields {
+            for f in fields.iter().filter(|f| f.kind != "file") {
                 let Some(el) = form.elements().named_item(&f.key) else {
                     continue;
                 };
@@ -259,22 +342,88 @@ fn Notices(notices: Vec<crate::api::Notice>) -> impl IntoView {
     })
 }
 
+/// Past runs, each with why it ended (unless it simply finished) and a
+/// link to its full log.
 #[component]
-fn History(history: Vec<RunInfo>) -> impl IntoView {
+fn History(history: Vec<RunInfo>, app: String) -> impl IntoView {
     (!history.is_empty()).then(|| view! {
         <details class="history panel">
             <summary>"Run history (" {history.len()} ")"</summary>
             <ul>
-                {history.into_iter().map(|r| view! {
-                    <li data-outcome=r.outcome.clone().unwrap_or_else(|| "running".into())>
-                        <strong>{r.script.clone()}</strong> " · " {format_utc(r.started_at)} " · "
-                        {r.outcome.clone().unwrap_or_else(|| "running".into())}
-                        {r.reason.clone().filter(|_| r.outcome.as_deref() == Some("error")).map(|why| view! { <pre class="reason">{why}</pre> })}
-                    </li>
+                {history.into_iter().map(|r| {
+                    let outcome = r.outcome.clone().unwrap_or_else(|| "running".into());
+                    let why = r.reason.clone().filter(|_| !matches!(outcome.as_str(), "ok" | "running"));
+                    view! {
+                        <li data-outcome=outcome.clone() data-run=r.id.to_string()>
+                            <div class="history-row">
+                                <span class="history-what">
+                                    <strong>{r.script.clone()}</strong> " · " {format_utc(r.started_at)} " · "
+                                    <span class=format!("outcome {outcome}")>{outcome.clone()}</span>
+                                </span>
+                                <a class="btn log-link" href=format!("/app/{app}/runs/{}", r.id)>"Log"</a>
+                            </div>
+                            {why.map(|why| view! { <pre class="reason">{why}</pre> })}
+                        </li>
+                    }
                 }).collect_view()}
             </ul>
         </details>
     })
+}
+
+/// The app's icon (pinokio.json's `icon`), or its initial on a tile.
+#[component]
+pub fn AppIcon(title: String, url: Option<String>) -> impl IntoView {
+    match url {
+        Some(src) => {
+            view! { <img class="app-icon" src=src alt="" width="48" height="48" loading="lazy"/> }
+                .into_any()
+        }
+        None => {
+            let initial: String = title
+                .chars()
+                .find(|c| c.is_alphanumeric())
+                .map(|c| c.to_uppercase().collect())
+                .unwrap_or_else(|| "?".into());
+            view! { <span class="app-icon app-icon-fallback" aria-hidden="true">{initial}</span> }
+                .into_any()
+        }
+    }
+}
+
+/// Renames the app's folder (its URL and `/p/<name>/` change with it).
+/// A running app is refused rather than stopped: stopping someone's
+/// generation to rename a folder would be a surprise; the error says to
+/// stop it first.
+/// Renames the app's folder (its URL and `/p/<name>/` change with it).
+/// A running app is refused rather than stopped: stopping someone's
+/// generation to rename a folder would be a surprise; the error says to
+/// stop it first. The action lives with the page (see [`InstalledAppPage`]):
+/// this part is rebuilt on every refresh and its error would vanish.
+#[component]
+fn Rename(name: String, rename: RenameAction) -> impl IntoView {
+    view! {
+        <details class="rename panel">
+            <summary>"Rename"</summary>
+            <form class="rename-form" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                let Some(form) = ev.target() else { return };
+                if let Some(to) = named_value(&form, "to") {
+                    rename.dispatch((name.clone(), to));
+                }
+            }>
+                <label><span>"New folder name"</span>
+                    <input class="field mono" name="to" required=true autocomplete="off"
+                        aria-describedby="rename-help"/>
+                </label>
+                <button class="btn" type="submit" disabled=move || rename.pending().get()>"Rename"</button>
+            </form>
+            <p class="note" id="rename-help">"Letters, digits, '.', '_' and '-'. Stop the app's scripts first."</p>
+            {move || rename.value().get().and_then(Result::err).map(|e| view! {
+                <p class="notice error rename-error">{e.to_string().trim_start_matches("error running server function: ").to_string()}</p>
+            })}
+        </details>
+    }
 }
 
 #[component]

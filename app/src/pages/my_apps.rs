@@ -1,3 +1,4 @@
+use super::AppIcon;
 use crate::api::{install_app, installed_apps, installs, whoami, InstallStatus};
 use crate::auth::Role;
 use leptos::prelude::*;
@@ -35,6 +36,7 @@ pub fn MyAppsPage() -> impl IntoView {
                                 <li class="card" data-installed=app.name.clone()>
                                     <a class="card-link" href=format!("/app/{}", app.name)>
                                         <div class="card-head">
+                                            <AppIcon title=app.title.clone() url=app.icon_url.clone()/>
                                             <h3 class="card-title">{app.title.clone()}</h3>
                                             {(app.running > 0).then(|| view! { <span class="badge running">"running"</span> })}
                                         </div>

@@ -53,6 +53,18 @@ pub enum AppsError {
     Environment { app: String, message: String },
     #[error("another PinokioCloud is already managing apps in {home} ({holder}); use it (the CLI talks to a running dashboard) or stop it first", home = .home.display())]
     HomeLocked { home: PathBuf, holder: String },
+    #[error("{app}: {path:?} is not a file inside the app's folder ({why}); use a relative path without `..`")]
+    BadPath {
+        app: String,
+        path: String,
+        why: String,
+    },
+    #[error("{app} has no icon to show ({why}); set `icon` in its pinokio.json to an image file in its folder")]
+    NoIcon { app: String, why: String },
+    #[error("the upload is too large: more than {limit} bytes (the limit for this field); pick a smaller file")]
+    TooLarge { limit: u64 },
+    #[error("cannot upload: {0}")]
+    Upload(String),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -91,6 +103,7 @@ impl AppsError {
                 | AppsError::NoSuchRun(_)
                 | AppsError::NoSuchForm(_)
                 | AppsError::NoSuchScript { .. }
+                | AppsError::NoIcon { .. }
         )
     }
 }

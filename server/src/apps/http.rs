@@ -21,6 +21,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/view/apps/{app}/menu"),
     ("GET", "/api/view/apps/{app}/runs"),
     ("GET", "/api/view/apps/{app}/events"),
+    ("GET", "/api/view/apps/{app}/icon"),
     ("GET", "/api/view/apps/runs/{id}"),
     ("GET", "/api/view/apps/runs/{id}/log"),
     ("POST", "/api/op/apps/{app}/start"),
@@ -29,6 +30,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/op/apps/runs/{id}/input"),
     ("POST", "/api/op/apps/runs/{id}/resize"),
     ("POST", "/api/op/apps/forms/{id}/answer"),
+    ("POST", "/api/op/apps/forms/{id}/upload"),
     ("POST", "/api/admin/apps/install"),
     ("POST", "/api/admin/apps/{app}/uninstall"),
     ("POST", "/api/admin/apps/{app}/rename"),
@@ -46,6 +48,7 @@ pub fn router(apps: Apps) -> Router {
         .route("/api/view/apps/{app}/menu", get(menu))
         .route("/api/view/apps/{app}/runs", get(history))
         .route("/api/view/apps/{app}/events", get(app_events))
+        .route("/api/view/apps/{app}/icon", get(icon))
         .route("/api/view/apps/runs/{id}", get(run))
         .route("/api/view/apps/runs/{id}/log", get(log))
         .route("/api/op/apps/{app}/start", post(start))
@@ -54,6 +57,11 @@ pub fn router(apps: Apps) -> Router {
         .route("/api/op/apps/runs/{id}/input", post(input))
         .route("/api/op/apps/runs/{id}/resize", post(resize))
         .route("/api/op/apps/forms/{id}/answer", post(answer))
+        // Uploads stream to disk under their own, per-field size limit.
+        .route(
+            "/api/op/apps/forms/{id}/upload",
+            post(upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/api/admin/apps/install", post(install))
         .route("/api/admin/apps/{app}/uninstall", post(uninstall))
         .route("/api/admin/apps/{app}/rename", post(rename))
@@ -81,6 +89,7 @@ impl IntoResponse for ApiError {
             | AppsError::Busy { .. }
             | AppsError::AlreadyRunning { .. }
             | AppsError::RunEnded { .. } => StatusCode::CONFLICT,
+            AppsError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             e if e.is_client_error() => StatusCode::BAD_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -127,8 +136,74 @@ async fn run(State(apps): State<Apps>, Path(id): Path<RunId>) -> ApiResult<Value
     Ok(Json(json!(apps.run_record(id).await?)))
 }
 
-async fn log(State(apps): State<Apps>, Path(id): Path<RunId>) -> Result<String, ApiError> {
-    Ok(apps.log(id).await?)
+#[derive(Deserialize, Default)]
+struct LogQuery {
+    /// Present (`?download=1`): sent as a file to save
+    /// (`<app>-run-<id>.log`) instead of shown.
+    download: Option<String>,
+}
+
+/// The whole log as it was written (escapes kept, for a terminal or a file).
+async fn log(
+    State(apps): State<Apps>,
+    Path(id): Path<RunId>,
+    Query(q): Query<LogQuery>,
+) -> Result<Response, ApiError> {
+    let text = apps.log(id).await?;
+    let mut response = text.into_response();
+    if q.download.is_some() {
+        let app = apps.run_record(id).await?.app;
+        let disposition = format!("attachment; filename=\"{app}-run-{id}.log\"");
+        if let Ok(v) = axum::http::HeaderValue::from_str(&disposition) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::CONTENT_DISPOSITION, v);
+        }
+    }
+    Ok(response)
+}
+
+/// The app's icon, only when it is an image file inside the app's folder.
+/// SVGs are served under a CSP that forbids scripts: one opened directly
+/// is then as inert as one shown in an `<img>`.
+async fn icon(State(apps): State<Apps>, Path(app): Path<String>) -> Result<Response, ApiError> {
+    use axum::http::header;
+    let (path, mime) = apps.icon(&app).await?;
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(AppsError::io(format!("reading {}", path.display())))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "private, max-age=300"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct UploadQuery {
+    field: String,
+    name: String,
+}
+
+/// The request body is the file itself; answers `{"path": saved path}`.
+async fn upload(
+    State(apps): State<Apps>,
+    Path(id): Path<String>,
+    Query(q): Query<UploadQuery>,
+    body: axum::body::Body,
+) -> ApiResult<Value> {
+    let path = apps
+        .save_upload(&id, &q.field, &q.name, body.into_data_stream())
+        .await?;
+    Ok(Json(json!({ "path": path })))
 }
 
 #[derive(Deserialize, Default)]

@@ -126,6 +126,15 @@ impl Forms {
         }
     }
 
+    /// A pending question by id.
+    pub fn get(&self, id: &str) -> Option<PendingForm> {
+        self.slots
+            .lock()
+            .expect("forms lock")
+            .get(id)
+            .map(|x| x.form.clone())
+    }
+
     fn pending(&self, app: Option<&str>) -> Vec<PendingForm> {
         let mut v: Vec<PendingForm> = self
             .slots

@@ -11,13 +11,16 @@
 //! killing the first one's runs as "orphans".
 
 pub mod error;
+pub mod files;
 pub mod http;
 mod install;
 mod interact;
+mod log_view;
 mod python;
 mod reconcile;
 pub mod store;
 mod supervisor;
+pub mod upload;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,6 +37,7 @@ pub use bytes::Bytes;
 pub use error::{AppsError, Result};
 pub use install::{InstallPhase, InstallProgress};
 pub use interact::{EnvEntry, FormKind, PendingForm};
+pub use log_view::{strip_ansi, LogChunk};
 pub use python::PythonSettings;
 pub use store::{AppEventRecord, AppRow, RunId, RunRecord};
 

@@ -6,7 +6,7 @@ use crate::apps::{AppSummary, Apps, PendingForm, RunningRun};
 use crate::proxy;
 use app::api::{
     AppPage, DownloadProgress, EnvVariable, FormField, FormRequest, InstallStatus, InstalledApp,
-    MenuAction, MenuEntry, Notice, RunInfo, RunningScript,
+    MenuAction, MenuEntry, Notice, RunInfo, RunLogPage, RunningScript,
 };
 use engine::MenuItem;
 use serde_json::Value;
@@ -14,6 +14,8 @@ use std::path::Path;
 
 /// How many past runs and notices the app page lists.
 const RECENT: usize = 20;
+/// How much of a log one page of the log viewer shows.
+const LOG_PAGE_BYTES: u64 = 128 * 1024;
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
@@ -25,12 +27,21 @@ pub async fn installed(apps: &Apps) -> Result<Vec<InstalledApp>, String> {
         .await
         .map_err(err)?
         .into_iter()
-        .map(installed_app)
+        .map(|s| installed_app(apps, s))
         .collect())
 }
 
-fn installed_app(s: AppSummary) -> InstalledApp {
+/// The icon's URL, only when the file is there and is an image (the route
+/// would refuse anything else; the UI shows a letter instead).
+fn icon_url(apps: &Apps, name: &str, icon: Option<&str>) -> Option<String> {
+    let dir = apps.home().join("api").join(name);
+    crate::apps::files::icon_file(name, &dir, icon?).ok()?;
+    Some(format!("/api/view/apps/{name}/icon"))
+}
+
+fn installed_app(apps: &Apps, s: AppSummary) -> InstalledApp {
     InstalledApp {
+        icon_url: icon_url(apps, &s.name, s.icon.as_deref()),
         open_path: s
             .url
             .as_ref()
@@ -70,8 +81,20 @@ pub async fn page(apps: &Apps, name: &str) -> Result<AppPage, String> {
         .filter(|r| r.app == name)
         .collect();
     let app_dir = apps.home().join("api").join(name);
+    let mut app = installed_app(apps, summary);
     let (menu, menu_error) = match apps.menu(name).await {
-        Ok(menu) => (menu_entries(&menu.items, &app_dir, name, &running), None),
+        Ok(menu) => {
+            // The launcher as it is now (pinokio.json may have changed
+            // since the install recorded it).
+            if let Some(title) = menu.title.clone().filter(|t| !t.trim().is_empty()) {
+                app.title = title;
+            }
+            app.description = menu.description.clone().or(app.description);
+            if let Some(url) = icon_url(apps, name, menu.icon.as_deref()) {
+                app.icon_url = Some(url);
+            }
+            (menu_entries(&menu.items, &app_dir, name, &running), None)
+        }
         Err(e) => (
             Vec::new(),
             Some(format!("The launcher could not be shown: {e}")),
@@ -81,7 +104,7 @@ pub async fn page(apps: &Apps, name: &str) -> Result<AppPage, String> {
     history.truncate(RECENT);
     let notices = apps.app_events(name, RECENT as i64).await.map_err(err)?;
     Ok(AppPage {
-        app: installed_app(summary),
+        app,
         menu,
         menu_error,
         forms: apps
@@ -90,23 +113,11 @@ pub async fn page(apps: &Apps, name: &str) -> Result<AppPage, String> {
             .map(form_request)
             .collect(),
         running: running.iter().map(running_info).collect(),
-        history: history
-            .into_iter()
-            .map(|r| RunInfo {
-                id: r.id,
-                app: r.app,
-                script: r.script,
-                started_at: r.started_at,
-                ended_at: r.ended_at,
-                outcome: r.outcome,
-                reason: r.reason,
-                open_path: None,
-                progress: None,
-            })
-            .collect(),
+        history: history.into_iter().map(recorded_run_info).collect(),
         notices: notices
             .into_iter()
             .map(|e| Notice {
+                id: e.id,
                 text: notice_text(&e.payload),
                 href: e
                     .payload
@@ -118,6 +129,21 @@ pub async fn page(apps: &Apps, name: &str) -> Result<AppPage, String> {
             })
             .collect(),
     })
+}
+
+/// A run as the database records it (history, logs).
+fn recorded_run_info(r: crate::apps::RunRecord) -> RunInfo {
+    RunInfo {
+        id: r.id,
+        app: r.app,
+        script: r.script,
+        started_at: r.started_at,
+        ended_at: r.ended_at,
+        outcome: r.outcome,
+        reason: r.reason,
+        open_path: None,
+        progress: None,
+    }
 }
 
 fn running_info(r: &RunningRun) -> RunInfo {
@@ -274,6 +300,7 @@ fn form_field(f: &Value) -> FormField {
             .get("default")
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)),
         required: f.get("required").and_then(Value::as_bool).unwrap_or(false),
+        max_size: f.get("max_size").and_then(Value::as_u64),
         kind: if kind == "text" && looks_secret(&key) {
             "password".into()
         } else {
@@ -290,6 +317,21 @@ fn looks_secret(key: &str) -> bool {
     ["token", "secret", "password", "api_key", "apikey"]
         .iter()
         .any(|w| key.contains(w))
+}
+
+pub async fn run_log(apps: &Apps, run_id: i64, before: Option<u64>) -> Result<RunLogPage, String> {
+    let r = apps.run_record(run_id).await.map_err(err)?;
+    let chunk = apps
+        .log_chunk(run_id, before, LOG_PAGE_BYTES)
+        .await
+        .map_err(err)?;
+    Ok(RunLogPage {
+        run: recorded_run_info(r),
+        start: chunk.start,
+        end: chunk.end,
+        total: chunk.total,
+        text: chunk.text,
+    })
 }
 
 pub async fn installs(apps: &Apps) -> Result<Vec<InstallStatus>, String> {

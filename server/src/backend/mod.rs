@@ -6,8 +6,8 @@ use crate::apps::Apps;
 use crate::auth::Auth;
 use crate::system::SystemMonitor;
 use app::api::{
-    AppPage, EnvVariable, InstallStatus, InstalledApp, PythonSetup, RunningScript, ShareLink,
-    SystemStatus,
+    AppPage, EnvVariable, InstallStatus, InstalledApp, PythonSetup, RunLogPage, RunningScript,
+    ShareLink, SystemStatus,
 };
 use app::auth::Role;
 use app::backend::{Backend, BoxFuture};
@@ -97,6 +97,23 @@ impl Backend for ServerBackend {
 
     fn uninstall(&self, name: String) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move { self.apps.uninstall(&name).await.map_err(|e| e.to_string()) })
+    }
+
+    fn rename(&self, name: String, to: String) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.apps
+                .rename(&name, &to)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn run_log(
+        &self,
+        run_id: i64,
+        before: Option<u64>,
+    ) -> BoxFuture<'_, Result<RunLogPage, String>> {
+        Box::pin(async move { apps::run_log(&self.apps, run_id, before).await })
     }
 
     fn start(&self, app: String, script: String) -> BoxFuture<'_, Result<i64, String>> {
