@@ -36,10 +36,20 @@ async fn upgrade(
     viewer: Option<Extension<Viewer>>,
 ) -> Response {
     let writable = viewer.is_some_and(|v| v.role.allows(Role::Operator));
-    match apps.attach(id) {
-        Ok((scrollback, live)) => {
-            ws.on_upgrade(move |socket| pump(socket, apps, id, scrollback, live, writable))
-        }
+    match apps.attach(id).and_then(|a| Ok((a, apps.ended(id)?))) {
+        Ok(((scrollback, live), ended)) => ws.on_upgrade(move |socket| {
+            pump(
+                socket,
+                apps,
+                id,
+                Feed {
+                    scrollback,
+                    live,
+                    ended,
+                },
+                writable,
+            )
+        }),
         Err(e) => (
             StatusCode::NOT_FOUND,
             format!("run {id} has no live terminal: {e}"),
@@ -48,20 +58,37 @@ async fn upgrade(
     }
 }
 
-async fn pump(
-    socket: WebSocket,
-    apps: Apps,
-    id: i64,
+/// What a terminal shows: the scrollback, then live output until the run ends.
+struct Feed {
     scrollback: Vec<u8>,
-    mut live: tokio::sync::broadcast::Receiver<bytes::Bytes>,
-    writable: bool,
-) {
+    live: tokio::sync::broadcast::Receiver<bytes::Bytes>,
+    ended: tokio::sync::watch::Receiver<Option<crate::apps::RunRecord>>,
+}
+
+const ENDED: &str = "\r\n\x1b[2m[process ended]\x1b[0m\r\n";
+
+async fn pump(socket: WebSocket, apps: Apps, id: i64, feed: Feed, writable: bool) {
+    let Feed {
+        scrollback,
+        mut live,
+        mut ended,
+    } = feed;
     let (mut tx, mut rx) = socket.split();
     if tx.send(Message::Binary(scrollback.into())).await.is_err() {
         return;
     }
     loop {
         tokio::select! {
+            // The run keeps its output channel open while late viewers may
+            // still attach, so its end is its own signal.
+            () = async { let _ = ended.wait_for(Option::is_some).await; } => {
+                while let Ok(bytes) = live.try_recv() {
+                    if tx.send(Message::Binary(bytes)).await.is_err() { return }
+                }
+                let _ = tx.send(Message::Text(ENDED.into())).await;
+                let _ = tx.close().await;
+                return;
+            },
             chunk = live.recv() => match chunk {
                 Ok(bytes) => if tx.send(Message::Binary(bytes)).await.is_err() { return },
                 // A slow viewer skips ahead instead of slowing the run down.
@@ -70,7 +97,7 @@ async fn pump(
                     if tx.send(Message::Text(note.into())).await.is_err() { return }
                 }
                 Err(RecvError::Closed) => {
-                    let _ = tx.send(Message::Text("\r\n\x1b[2m[process ended]\x1b[0m\r\n".into())).await;
+                    let _ = tx.send(Message::Text(ENDED.into())).await;
                     return;
                 }
             },

@@ -399,6 +399,12 @@ impl Apps {
         Ok(self.shared().run_state(run_id)?.attach())
     }
 
+    /// Becomes `Some` when the run ends (its output has all been sent to
+    /// viewers by then), so a terminal can say so and close.
+    pub fn ended(&self, run_id: RunId) -> Result<watch::Receiver<Option<RunRecord>>> {
+        Ok(self.shared().run_state(run_id)?.ended.subscribe())
+    }
+
     /// Types into the run's current terminal (keys, pasted text, Ctrl-C as `\x03`).
     pub fn send_input(&self, run_id: RunId, bytes: &[u8]) -> Result<()> {
         let run = self.shared().live_run(run_id)?;
