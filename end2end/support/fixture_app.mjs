@@ -150,3 +150,34 @@ export function makeFixtureApp(name = "hello-server") {
   git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "fixture");
   return `file://${root}`;
 }
+
+/**
+ * An app whose install would fetch a CUDA torch (never run in tests: the page
+ * judges it from the plan) and whose "Download" prints a Hugging Face style
+ * progress bar for ten seconds.
+ */
+export function makeModelApp(name = "model-app") {
+  const root = join(mkdtempSync(join(tmpdir(), "pinokiocloud-fixture-")), name);
+  const app = {
+    "pinokio.js": `module.exports = {
+  title: "Model App",
+  description: "Downloads a model",
+  menu: [
+    { icon: "fa-solid fa-plug", text: "Install", href: "install.json" },
+    { default: true, icon: "fa-solid fa-download", text: "Download", href: "download.json" },
+  ]
+}
+`,
+    "install.json": JSON.stringify({ run: [{ method: "shell.run", params: {
+      venv: "env", message: "pip install torch==2.5.1 torchvision --index-url https://download.pytorch.org/whl/cu121" } }] }),
+    "download.json": JSON.stringify({ run: [{ method: "shell.run", params: { message:
+      "for i in 1 2 3 4 5 6 7 8 9; do printf 'model.safetensors: %d0%%|###  | %d00M/1000M [00:0%d<00:09, 100MB/s]\\r' $i $i $i; sleep 1.2; done; echo; echo downloaded" } }] }),
+  };
+  mkdirSync(root, { recursive: true });
+  for (const [path, text] of Object.entries(app)) writeFileSync(join(root, path), text);
+  const git = (...args) => execFileSync("git", args, { cwd: root, stdio: "ignore" });
+  git("init", "-q", "-b", "main");
+  git("add", ".");
+  git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "fixture");
+  return `file://${root}`;
+}

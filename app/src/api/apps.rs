@@ -133,6 +133,35 @@ pub struct AppPage {
     pub forms: Vec<FormRequest>,
     pub history: Vec<RunInfo>,
     pub notices: Vec<Notice>,
+    /// How the torch its install would fetch fits this machine.
+    #[serde(default)]
+    pub torch: Option<TorchAdvice>,
+    /// The app's own Python acceleration choice (`None`: the home's).
+    #[serde(default)]
+    pub python_acceleration: Option<bool>,
+}
+
+/// Whether the torch build an install script picks fits the GPU driver.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TorchAdvice {
+    /// The worst finding: `fits`, `caution` or `incompatible`.
+    pub verdict: String,
+    pub gpu: String,
+    pub driver: Option<String>,
+    /// Newest CUDA the driver runs.
+    pub cuda: Option<String>,
+    /// The wheel index that fits here (`cu128`, `cpu`, …).
+    pub recommended: String,
+    pub findings: Vec<TorchNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TorchNote {
+    pub script: String,
+    /// `cu121`, `cpu`, `rocm6.1`, or `pypi`.
+    pub build: String,
+    pub verdict: String,
+    pub message: String,
 }
 
 /// A page of a past run's log, as plain text (terminal escapes removed):

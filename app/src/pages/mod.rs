@@ -14,7 +14,7 @@ mod system;
 
 pub use app_detail::AppDetailPage;
 pub use catalog::CatalogPage;
-pub use installed_app::{AppIcon, InstalledAppPage};
+pub use installed_app::InstalledAppPage;
 pub use login::LoginPage;
 pub use my_apps::MyAppsPage;
 pub use not_found::NotFound;

@@ -1,16 +1,42 @@
-use super::AppIcon;
 use crate::api::{install_app, installed_apps, installs, whoami, InstallStatus};
 use crate::auth::Role;
+use crate::components::{AppIcon, DownloadBar};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 use std::time::Duration;
 
+/// How often a list with running apps is re-read.
+const POLL: Duration = Duration::from_millis(2000);
+
 /// `/my`: the apps installed on this machine, and installing from any git URL.
 #[component]
 pub fn MyAppsPage() -> impl IntoView {
     let me = Resource::new(|| (), |_| whoami());
-    let apps = Resource::new(|| (), |_| installed_apps());
+    let poll = RwSignal::new(0u64);
+    let apps = Resource::new(move || poll.get(), |_| installed_apps());
+    // While something runs, re-read the list so running badges and
+    // download bars stay current; an idle list is left alone.
+    Effect::new(move |_| {
+        let handle = set_interval_with_handle(
+            move || {
+                let busy = apps.with_untracked(|r| {
+                    r.as_ref()
+                        .and_then(|r| r.as_ref().ok())
+                        .is_some_and(|list| list.iter().any(|a| a.running > 0))
+                });
+                if busy {
+                    poll.update(|n| *n += 1);
+                }
+            },
+            POLL,
+        );
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    });
     let is_admin = move || {
         me.get()
             .and_then(Result::ok)
@@ -41,6 +67,7 @@ pub fn MyAppsPage() -> impl IntoView {
                                             {(app.running > 0).then(|| view! { <span class="badge running">"running"</span> })}
                                         </div>
                                         <p class="card-desc">{app.description.clone().unwrap_or_default()}</p>
+                                        {app.progress.clone().map(|progress| view! { <DownloadBar progress/> })}
                                         <p class="card-author">{app.name.clone()}</p>
                                     </a>
                                 </li>

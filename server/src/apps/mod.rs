@@ -20,6 +20,7 @@ mod python;
 mod reconcile;
 pub mod store;
 mod supervisor;
+mod torch;
 pub mod upload;
 
 use std::collections::BTreeMap;
@@ -178,6 +179,7 @@ pub(crate) struct Shared {
     /// Set when the last [`Apps`] is dropped (the home lock is released):
     /// runs still going on stop recording, the next supervisor reconciles.
     pub closed: std::sync::atomic::AtomicBool,
+    pub torch_checks: torch::CheckCache,
 }
 
 impl Shared {
@@ -269,6 +271,7 @@ impl Apps {
             forms: Forms::default(),
             rt: tokio::runtime::Handle::current(),
             closed: Default::default(),
+            torch_checks: Default::default(),
         });
         let apps = Apps {
             inner: Arc::new(Inner {
@@ -359,29 +362,6 @@ impl Apps {
                 app: app.to_string(),
                 source: Box::new(source),
             })
-    }
-
-    /// Which torch the app's install script would fetch and whether it
-    /// fits this machine's driver; `None` when it has no install script or
-    /// installs no torch. A script that fails to plan counts as none: its
-    /// error shows when it runs.
-    pub async fn torch_check(&self, app: &str) -> Result<Option<engine::TorchCheck>> {
-        let dir = self.shared().existing_app(app)?;
-        let Some(script) = ["install.js", "install.json"]
-            .iter()
-            .map(|f| dir.join(f))
-            .find(|p| p.is_file())
-        else {
-            return Ok(None);
-        };
-        let engine = self.shared().engine.clone();
-        let check = tokio::task::spawn_blocking(move || engine.torch_check(&script))
-            .await
-            .map_err(|e| AppsError::Io {
-                context: format!("checking the torch install of {app}"),
-                source: std::io::Error::other(e.to_string()),
-            })?;
-        Ok(check.ok().filter(|c| !c.findings.is_empty()))
     }
 
     /// Runs of an app, newest first.

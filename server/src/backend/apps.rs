@@ -6,7 +6,7 @@ use crate::apps::{AppSummary, Apps, PendingForm, RunningRun};
 use crate::proxy;
 use app::api::{
     AppPage, DownloadProgress, EnvVariable, FormField, FormRequest, InstallStatus, InstalledApp,
-    MenuAction, MenuEntry, Notice, RunInfo, RunLogPage, RunningScript,
+    MenuAction, MenuEntry, Notice, RunInfo, RunLogPage, RunningScript, TorchAdvice, TorchNote,
 };
 use engine::MenuItem;
 use serde_json::Value;
@@ -103,7 +103,11 @@ pub async fn page(apps: &Apps, name: &str) -> Result<AppPage, String> {
     let mut history = apps.history(name).await.map_err(err)?;
     history.truncate(RECENT);
     let notices = apps.app_events(name, RECENT as i64).await.map_err(err)?;
+    let torch = apps.torch_check(name).await.map_err(err)?.map(torch_advice);
+    let python_acceleration = apps.app_acceleration(name).await.map_err(err)?;
     Ok(AppPage {
+        torch,
+        python_acceleration,
         app,
         menu,
         menu_error,
@@ -129,6 +133,35 @@ pub async fn page(apps: &Apps, name: &str) -> Result<AppPage, String> {
             })
             .collect(),
     })
+}
+
+fn verdict_name(v: engine::Verdict) -> String {
+    match v {
+        engine::Verdict::Fits => "fits",
+        engine::Verdict::Caution => "caution",
+        engine::Verdict::Incompatible => "incompatible",
+    }
+    .into()
+}
+
+fn torch_advice(c: engine::TorchCheck) -> TorchAdvice {
+    TorchAdvice {
+        verdict: verdict_name(c.verdict()),
+        findings: c
+            .findings
+            .into_iter()
+            .map(|f| TorchNote {
+                script: f.script,
+                build: f.build,
+                verdict: verdict_name(f.verdict),
+                message: f.message,
+            })
+            .collect(),
+        gpu: c.gpu,
+        driver: c.driver,
+        cuda: c.cuda,
+        recommended: c.recommended,
+    }
 }
 
 /// A run as the database records it (history, logs).
