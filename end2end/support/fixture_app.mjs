@@ -154,7 +154,7 @@ export function makeFixtureApp(name = "hello-server") {
 /**
  * An app whose install would fetch a CUDA torch (never run in tests: the page
  * judges it from the plan) and whose "Download" prints a Hugging Face style
- * progress bar for ten seconds.
+ * progress bar for about twenty seconds.
  */
 export function makeModelApp(name = "model-app") {
   const root = join(mkdtempSync(join(tmpdir(), "pinokiocloud-fixture-")), name);
@@ -171,7 +171,7 @@ export function makeModelApp(name = "model-app") {
     "install.json": JSON.stringify({ run: [{ method: "shell.run", params: {
       venv: "env", message: "pip install torch==2.5.1 torchvision --index-url https://download.pytorch.org/whl/cu121" } }] }),
     "download.json": JSON.stringify({ run: [{ method: "shell.run", params: { message:
-      "for i in 1 2 3 4 5 6 7 8 9; do printf 'model.safetensors: %d0%%|###  | %d00M/1000M [00:0%d<00:09, 100MB/s]\\r' $i $i $i; sleep 1.2; done; echo; echo downloaded" } }] }),
+      "for i in 1 2 3 4 5 6 7 8 9; do printf 'model.safetensors: %d0%%|###  | %d00M/1000M [00:0%d<00:09, 100MB/s]\\r' $i $i $i; sleep 2; done; echo; echo downloaded" } }] }),
   };
   mkdirSync(root, { recursive: true });
   for (const [path, text] of Object.entries(app)) writeFileSync(join(root, path), text);
@@ -180,4 +180,13 @@ export function makeModelApp(name = "model-app") {
   git("add", ".");
   git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "fixture");
   return `file://${root}`;
+}
+
+/** Processes whose command line mentions `needle` (e.g. `hellopkg Ada`). */
+export function processesOf(needle) {
+  try {
+    return execFileSync("pgrep", ["-f", needle], { encoding: "utf8" }).trim().split("\n").filter(Boolean);
+  } catch {
+    return [];
+  }
 }

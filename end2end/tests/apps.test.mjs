@@ -4,24 +4,14 @@
 // stop it, and check that none of its processes remain.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   artifacts, assertNoHorizontalScroll, DESKTOP, openPage, PHONE, useServerAndBrowser, waitForHydration,
 } from "../support/harness.mjs";
-import { makeFixtureApp } from "../support/fixture_app.mjs";
+import { makeFixtureApp, processesOf } from "../support/fixture_app.mjs";
 
 const ctx = useServerAndBrowser();
-
-/** Processes whose command line mentions `needle` (hellopkg is unique to the fixture). */
-function processesOf(needle) {
-  try {
-    return execFileSync("pgrep", ["-f", needle], { encoding: "utf8" }).trim().split("\n").filter(Boolean);
-  } catch {
-    return [];
-  }
-}
 
 const menuItem = (page, text) => page.locator(".launcher .menu-item", { hasText: text });
 

@@ -41,6 +41,16 @@ for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
     await assertNoHorizontalScroll(page, assert);
     await page.screenshot({ path: join(artifacts, `download-progress-${label}.png`) });
 
+    // The app's own choice of Python installs (Configure, admin), kept.
+    await page.locator(".configure").evaluate((d) => { d.open = true; });
+    const choice = page.locator('select[name="python_acceleration"]');
+    const saved = page.waitForResponse((r) => r.url().includes("/api/admin/set_app_acceleration"));
+    await choice.selectOption("off");
+    assert.equal((await saved).status(), 200);
+    await page.reload();
+    await waitForHydration(page);
+    assert.equal(await page.locator('select[name="python_acceleration"]').inputValue(), "off");
+
     await page.goto(ctx.server.url + "/my");
     await waitForHydration(page);
     await page.locator(`[data-installed="${folder}"] .download`, { hasText: "model.safetensors" }).waitFor({ timeout: 10_000 });

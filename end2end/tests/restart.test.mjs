@@ -4,20 +4,11 @@
 // `interrupted`), offers Start again, and none of the app's processes remain.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import {
   artifacts, assertNoHorizontalScroll, DESKTOP, launchBrowser, openPage, PHONE, startServer, waitForHydration,
 } from "../support/harness.mjs";
-import { makeFixtureApp } from "../support/fixture_app.mjs";
-
-function processesOf(needle) {
-  try {
-    return execFileSync("pgrep", ["-f", needle], { encoding: "utf8" }).trim().split("\n").filter(Boolean);
-  } catch {
-    return [];
-  }
-}
+import { makeFixtureApp, processesOf } from "../support/fixture_app.mjs";
 
 const menuItem = (page, text) => page.locator(".launcher .menu-item", { hasText: text });
 

@@ -101,6 +101,20 @@ pub fn normalize(p: &Path) -> PathBuf {
 }
 
 /// The string form of a JSON scalar as a shell or env value.
+/// A param that is one string or an array of strings (`uri`, `name`).
+pub fn string_or_list(v: Option<&Value>) -> Option<Vec<String>> {
+    match v? {
+        Value::String(s) => Some(vec![s.clone()]),
+        Value::Array(a) => Some(
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
 pub fn scalar_string(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),

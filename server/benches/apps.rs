@@ -9,6 +9,7 @@
 
 #[path = "../tests/apps_common/mod.rs"]
 mod apps_common;
+mod bench_support;
 
 use apps_common::*;
 use server::apps::AppEvent;
@@ -178,7 +179,6 @@ fn rss_mib() -> f64 {
     kb / 1024.0
 }
 
-const BIN: &str = env!("CARGO_BIN_EXE_pinokiocloud");
 /// What the script prints for the WebSocket measurement (~1 GB by default).
 const WS_BYTES: u64 = 1_000_000_000;
 
@@ -200,7 +200,7 @@ async fn websocket_throughput() {
         &home.path().join("api/loud"),
         &[("start.json", &shell_script(&[&script]))],
     );
-    let (mut child, url, token) = spawn_server(home.path());
+    let (mut child, url, token) = bench_support::spawn_server(home.path(), None);
     let rss_idle = process_rss_mib(child.id(), "VmRSS:");
     let client = reqwest::Client::new();
     let reply = client
@@ -258,33 +258,6 @@ async fn websocket_throughput() {
     );
     let _ = child.kill();
     let _ = child.wait();
-}
-
-/// `pinokiocloud serve` on a free port: the process, its URL and admin token.
-fn spawn_server(home: &std::path::Path) -> (std::process::Child, String, String) {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(BIN)
-        .args(["serve", "--port", "0", "--tunnel", "off", "--home"])
-        .arg(home)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let url = line
-        .split_whitespace()
-        .last()
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
-    line.clear();
-    out.read_line(&mut line).unwrap();
-    let token = line.split("?token=").nth(1).unwrap().trim().to_string();
-    // Keep reading so the server never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    (child, url, token)
 }
 
 /// A `/proc/<pid>/status` memory line (`VmRSS:`, `VmHWM:`) in MiB.

@@ -2,12 +2,12 @@
 //! to first 200, idle RSS, SSR latency under 50 concurrent clients, and the
 //! compressed size of the shipped JS + WASM + CSS. Prints numbers; asserts nothing.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_pinokiocloud");
+mod bench_support;
+
 const CLIENTS: usize = 50;
 const REQUESTS: usize = 5_000;
 
@@ -23,7 +23,7 @@ fn main() {
     );
 
     let home = tempfile::tempdir().unwrap();
-    let (mut child, url, token) = spawn(home.path(), Some(&site));
+    let (mut child, url, token) = bench_support::spawn_server(home.path(), Some(&site));
     rt.block_on(wait_ok(&url, &token));
     std::thread::sleep(Duration::from_secs(1));
     println!("idle RSS after start: {:.1} MiB", rss_mib(&child));
@@ -57,40 +57,10 @@ fn main() {
     let _ = child.kill();
 }
 
-/// A started server: its process, base URL and admin login token.
-fn spawn(home: &Path, site: Option<&Path>) -> (Child, String, String) {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["serve", "--port", "0", "--tunnel", "off", "--home"])
-        .arg(home);
-    if let Some(site) = site.filter(|s| s.join("pkg").is_dir()) {
-        cmd.arg("--site").arg(site);
-    }
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let url = line
-        .split_whitespace()
-        .last()
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
-    line.clear();
-    out.read_line(&mut line).unwrap();
-    let token = line.split("?token=").nth(1).unwrap().trim().to_string();
-    // Keep reading so the server never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    (child, url, token)
-}
-
 fn cold_start_ms(rt: &tokio::runtime::Runtime) -> f64 {
     let home = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let (mut child, url, token) = spawn(home.path(), None);
+    let (mut child, url, token) = bench_support::spawn_server(home.path(), None);
     rt.block_on(wait_ok(&url, &token));
     let ms = started.elapsed().as_secs_f64() * 1e3;
     let _ = child.kill();

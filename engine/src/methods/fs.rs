@@ -102,15 +102,8 @@ pub fn link(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Fl
 
 /// `{uri|url: string | [string], dir|path}`: downloads each URL into the folder.
 pub fn download(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Flow> {
-    let urls: Vec<String> = match params.get("uri").or_else(|| params.get("url")) {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(String::from)
-            .collect(),
-        _ => return Err(MethodError::msg("params.uri (or url) is required")),
-    };
+    let urls = crate::util::string_or_list(params.get("uri").or_else(|| params.get("url")))
+        .ok_or_else(|| MethodError::msg("params.uri (or url) is required"))?;
     let dir = any_str(params, &["dir", "path"]).unwrap_or(".");
     let lines: Vec<String> = urls
         .iter()

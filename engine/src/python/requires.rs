@@ -65,15 +65,7 @@ pub fn declared(requires: &Value, sys: &SystemInfo, accelerated: bool) -> Vec<Re
             continue;
         }
         let kind = e.get("type").and_then(Value::as_str).unwrap_or("conda");
-        let names: Vec<String> = match e.get("name") {
-            Some(Value::String(s)) => vec![s.clone()],
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(Value::as_str)
-                .map(String::from)
-                .collect(),
-            _ => vec![],
-        };
+        let names = crate::util::string_or_list(e.get("name")).unwrap_or_default();
         out.extend(names.into_iter().map(|n| entry(kind, &n)));
     }
     out.dedup();

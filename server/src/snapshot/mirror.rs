@@ -354,12 +354,7 @@ pub fn remove_any(path: &Path) -> anyhow::Result<()> {
     result.with_context(|| format!("removing {}", path.display()))
 }
 
-/// Whether `path` is executable by someone (kept for venv checks).
-pub fn executable(path: &Path) -> bool {
-    path.metadata()
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
-}
+pub use crate::cloud::env::is_executable as executable;
 
 #[cfg(test)]
 mod tests {
