@@ -41,13 +41,18 @@ impl Progress {
 
 /// How often a stream may report (the last reading of a download always does).
 const EVERY: Duration = Duration::from_millis(250);
-/// Longest segment kept while waiting for its `\r`/`\n`.
+/// Longest unfinished segment kept while waiting for its `\r`/`\n`.
 const MAX_SEGMENT: usize = 4096;
+/// How much of a chunk's finished segments is read: bars redraw in place,
+/// so only the newest few matter, and a flood of output costs no more
+/// than this per chunk.
+const WINDOW: usize = 16 * 1024;
 
 /// Feeds on raw terminal bytes and yields throttled [`Progress`] readings.
 #[derive(Default)]
 pub struct ProgressReader {
-    partial: String,
+    /// Bytes after the last `\r`/`\n` seen (a segment still being written).
+    partial: Vec<u8>,
     /// The file a following pip bar belongs to (`Downloading x.whl (18 MB)`).
     pending_label: Option<String>,
     last: Option<(Instant, Progress)>,
@@ -60,32 +65,43 @@ impl ProgressReader {
 
     /// The newest reading in `chunk` worth reporting, if any.
     pub fn feed(&mut self, chunk: &[u8]) -> Option<Progress> {
-        self.partial.push_str(&String::from_utf8_lossy(chunk));
-        let Some(end) = self.partial.rfind(['\r', '\n']) else {
-            self.cap_partial();
+        let Some(end) = chunk.iter().rposition(|b| matches!(b, b'\r' | b'\n')) else {
+            self.keep(chunk);
             return None;
         };
-        let done: String = self.partial.drain(..=end).collect();
+        let finished = &chunk[..end];
+        let text = if finished.len() >= WINDOW {
+            String::from_utf8_lossy(&finished[finished.len() - WINDOW..]).into_owned()
+        } else {
+            let mut bytes = std::mem::take(&mut self.partial);
+            bytes.extend_from_slice(finished);
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
+        self.partial.clear();
+        self.keep(&chunk[end + 1..]);
+        self.newest(&text).and_then(|p| self.throttle(p))
+    }
+
+    /// Remembers the unfinished tail, capped at [`MAX_SEGMENT`].
+    fn keep(&mut self, tail: &[u8]) {
+        self.partial.extend_from_slice(tail);
+        let over = self.partial.len().saturating_sub(MAX_SEGMENT);
+        self.partial.drain(..over);
+    }
+
+    /// The last bar among `text`'s segments, with the pip file label that
+    /// came before it.
+    fn newest(&mut self, text: &str) -> Option<Progress> {
         let mut newest = None;
-        for segment in done.split(['\r', '\n']) {
-            let text = strip_ansi(segment);
-            if let Some(label) = pip_download_label(&text) {
+        for segment in text.split(['\r', '\n']).filter(|s| might_be_progress(s)) {
+            let line = strip_ansi(segment);
+            if let Some(label) = pip_download_label(&line) {
                 self.pending_label = Some(label);
-            } else if let Some(p) = parse(&text, self.pending_label.as_deref()) {
+            } else if let Some(p) = parse(&line, self.pending_label.as_deref()) {
                 newest = Some(p);
             }
         }
-        newest.and_then(|p| self.throttle(p))
-    }
-
-    fn cap_partial(&mut self) {
-        if self.partial.len() > MAX_SEGMENT {
-            let cut = self.partial.len() - MAX_SEGMENT;
-            let cut = (cut..self.partial.len())
-                .find(|i| self.partial.is_char_boundary(*i))
-                .unwrap_or(self.partial.len());
-            self.partial.drain(..cut);
-        }
+        newest
     }
 
     /// Fills in a measured rate and ETA, and drops readings that come too soon.
@@ -110,6 +126,14 @@ impl ProgressReader {
         self.last = Some((now, p.clone()));
         Some(p)
     }
+}
+
+/// Every format has a digit and one of `/`, `%`, `:`; most output lines
+/// are ruled out here without a regex.
+fn might_be_progress(segment: &str) -> bool {
+    let b = segment.as_bytes();
+    b.iter().any(u8::is_ascii_digit) && b.iter().any(|c| matches!(c, b'/' | b'%' | b':'))
+        || segment.contains("Downloading ")
 }
 
 fn strip_ansi(s: &str) -> String {
@@ -302,7 +326,7 @@ mod tests {
     fn pip_bar_takes_its_file_from_the_line_before() {
         let mut r = ProgressReader::new();
         let p = r
-            .feed("Downloading numpy-2.1.0-cp311-cp311-manylinux_2_17_x86_64.whl (16.3 MB)\r\n   \x1b[38;5;197m━━━━━━━━\x1b[0m 4.2/16.3 MB \x1b[31m10.5 MB/s\x1b[0m eta \x1b[36m0:00:02\x1b[0m\r".as_bytes())
+            .feed("  Downloading numpy-2.1.0-cp311-cp311-manylinux_2_17_x86_64.whl (16.3 MB)\r\n   \x1b[38;5;197m━━━━━━━━\x1b[0m 4.2/16.3 MB \x1b[31m10.5 MB/s\x1b[0m eta \x1b[36m0:00:02\x1b[0m\r".as_bytes())
             .unwrap();
         assert_eq!(p.label, "numpy-2.1.0-cp311-cp311-manylinux_2_17_x86_64.whl");
         assert_eq!((p.done, p.total), (4_200_000, Some(16_300_000)));
@@ -364,6 +388,17 @@ mod tests {
             .feed(b"Receiving objects: 100% (100/100), done.\r\n")
             .unwrap();
         assert_eq!(last.fraction(), Some(1.0));
+    }
+
+    #[test]
+    fn a_flood_of_output_is_read_only_at_its_end() {
+        let mut r = ProgressReader::new();
+        let mut chunk = "log line 1/2 done\n".repeat(10_000).into_bytes();
+        chunk.extend_from_slice(b"weights.bin:  10%|#   | 1.00G/10.0G [00:01<00:09, 1.00GB/s]\r");
+        chunk.extend_from_slice(&[b'x'; 100_000]);
+        let p = r.feed(&chunk).unwrap();
+        assert_eq!((p.label.as_str(), p.done), ("weights.bin", 1_000_000_000));
+        assert!(r.partial.len() <= MAX_SEGMENT);
     }
 
     #[test]
