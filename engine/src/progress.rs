@@ -92,8 +92,13 @@ impl ProgressReader {
     /// The last bar among `text`'s segments, with the pip file label that
     /// came before it.
     fn newest(&mut self, text: &str) -> Option<Progress> {
+        // Multi-line bars (uv's) move the cursor between rows: each move
+        // starts a new segment, as a newline would.
+        static MOVES: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"\x1b\[[0-9;]*[ABEFHJK]").expect("cursor regex"));
+        let rows = MOVES.replace_all(text, "\n");
         let mut newest = None;
-        for segment in text.split(['\r', '\n']).filter(|s| might_be_progress(s)) {
+        for segment in rows.split(['\r', '\n']).filter(|s| might_be_progress(s)) {
             let line = strip_ansi(segment);
             if let Some(label) = pip_download_label(&line) {
                 self.pending_label = Some(label);
@@ -249,10 +254,10 @@ fn curl_meter(line: &str) -> Option<Progress> {
 /// uv (indicatif): `numpy ------------------------------ 1.14 MiB/15.76 MiB`.
 fn uv_bar(line: &str) -> Option<Progress> {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^(\S+)\s+[-=>#━─█░▉-▏ ]{4,}\s+([\d.]+) ?([KMGT]?i?B)/([\d.]+) ?([KMGT]?i?B)$")
+        Regex::new(r"(?:^|\s)(\S+)\s+[-=>#━─█░▉-▏]{4,}\s+([\d.]+) ?([KMGT]?i?B)/([\d.]+) ?([KMGT]?i?B)(?:\s|$)")
             .expect("uv regex")
     });
-    let c = RE.captures(line)?;
+    let c = RE.captures_iter(line).last()?;
     Some(Progress {
         label: c[1].to_string(),
         done: scaled(&c[2], binary_unit(&c[3])?)?,
@@ -364,6 +369,17 @@ mod tests {
         let u = one("numpy ------------------------------ 1.14 MiB/15.76 MiB");
         assert_eq!(u.label, "numpy");
         assert_eq!(u.total, Some((15.76 * (1 << 20) as f64) as u64));
+    }
+
+    #[test]
+    fn uv_rows_are_read_apart_when_the_cursor_moves_between_them() {
+        let mut r = ProgressReader::new();
+        let screen = "\x1b[37m⠙\x1b[0m \x1b[2mPreparing packages...\x1b[0m (0/2)\x1b[1B\x1b[2K\
+                      numpy                ------------------------------ 7.88 KiB/16.13 MiB\x1b[1A\r";
+        let p = r.feed(screen.as_bytes()).unwrap();
+        assert_eq!(p.label, "numpy");
+        assert_eq!(p.total, Some((16.13 * (1u64 << 20) as f64) as u64));
+        assert_eq!(p.done, (7.88 * 1024.0) as u64);
     }
 
     #[test]

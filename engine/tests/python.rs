@@ -75,15 +75,23 @@ fn venv_pip_install_goes_through_uv_installed_lazily() {
       {{ method: "shell.run", params: {{ path: "app", venv: "env", message: [
           "pip install --no-deps ./{whl}",
           "python -c 'import tinypkg; print(tinypkg.hello())'",
-          "python -m pip --version" ] }} }} ] }}"#
+          "python -m pip --version",
+          "pip freeze > frozen.txt" ] }} }} ] }}"#
         ),
     );
     let (r, ev) = run(&home.engine(), &s, json!({}), json!({}));
-    let out = output(&ev);
+    let out = plain_output(&ev);
     r.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    let frozen = std::fs::read_to_string(app.join("app/frozen.txt")).unwrap();
+    assert!(
+        frozen.contains("tinypkg"),
+        "a redirected pip writes its file: {frozen:?}"
+    );
     assert!(out.contains("installing uv into"), "{out}");
     assert!(out.contains("creating venv"), "{out}");
     assert!(out.contains("Installed 1 package"), "uv's own line:\n{out}");
+    // uv saw a terminal (through `script`), so it drew its bars.
+    assert!(out.contains("[1/1]"), "uv drew no progress bar:\n{out}");
     assert!(!out.contains("falling back"), "{out}");
     assert!(out.contains("hello from tinypkg"), "{out}");
     assert!(
@@ -113,7 +121,7 @@ fn pip_only_options_and_commands_fall_back_to_real_pip() {
         ),
     );
     let (r, ev) = run(&home.engine(), &s, json!({}), json!({}));
-    let out = output(&ev);
+    let out = plain_output(&ev);
     r.unwrap_or_else(|e| panic!("{e}\n{out}"));
     assert!(
         out.contains("unexpected argument '--prefer-binary'")
@@ -139,7 +147,7 @@ fn shared_uv_cache_serves_a_second_venv() {
       { method: "shell.run", params: { venv: "two", message: "pip install six==1.17.0" } },
       { method: "shell.run", params: { venv: "two", message: "python -c 'import six; print(\"six\", six.__version__)'" } } ] }"#);
     let (r, ev) = run(&home.engine(), &s, json!({}), json!({}));
-    let out = output(&ev);
+    let out = plain_output(&ev);
     r.unwrap_or_else(|e| panic!("{e}\n{out}"));
     let cache = home.path().join("cache/uv");
     assert!(
@@ -175,7 +183,7 @@ fn acceleration_off_is_python_venv_and_real_pip() {
         ),
     );
     let (r, ev) = run(&engine, &s, json!({}), json!({}));
-    let out = output(&ev);
+    let out = plain_output(&ev);
     r.unwrap_or_else(|e| panic!("{e}\n{out}"));
     assert!(out.contains("hello from tinypkg"), "{out}");
     assert!(!out.contains("[pinokio]"), "{out}");
@@ -230,7 +238,7 @@ fn conda_env_without_conda_is_a_uv_venv_of_the_asked_python() {
       { method: "shell.run", params: { path: "app", conda: { path: "cenv", python: "python=3.10" }, venv: "env", message: [
           "python --version", "pip install six==1.17.0", "python -c 'import sys; print(sys.prefix)'" ] } } ] }"#);
     let (r, ev) = run(&engine, &s, json!({}), json!({}));
-    let out = output(&ev);
+    let out = plain_output(&ev);
     r.unwrap_or_else(|e| panic!("{e}\n{out}"));
     assert!(out.contains("Python 3.10."), "{out}");
     let app = home.app("k").join("app");
@@ -276,7 +284,7 @@ fn conda_shim_maps_packages_and_rejects_unknown_ones() {
       { method: "shell.run", params: { message: ["conda install -y -c conda-forge ffmpeg", "conda activate base", "echo after"] } },
       { method: "shell.run", params: { message: "conda install -y no-such-pkg-xyz" } } ] }"#);
     let (r, ev) = run(&engine, &s, json!({}), json!({}));
-    let out = output(&ev);
+    let out = plain_output(&ev);
     assert!(
         out.contains("ffmpeg is already here") && out.contains("after"),
         "{out}"
@@ -385,7 +393,7 @@ with zipfile.ZipFile(p, "w") as z:
     let engine = home.engine();
     engine.set_reuse_platform_torch(true);
     let (r, ev) = run(&engine, &s, json!({}), json!({}));
-    let out = output(&ev);
+    let out = plain_output(&ev);
     r.unwrap_or_else(|e| panic!("{e}\n{out}"));
     assert!(
         out.contains("reusing the platform's torch 2.5.1+cu121"),

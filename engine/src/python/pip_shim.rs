@@ -14,6 +14,11 @@
 //! Subcommands uv lacks (`download`, `config`, `wheel`, `--version`...) go
 //! to the real pip directly. Either way one `[pinokio]` line says so.
 //!
+//! uv draws its download bars only on a terminal, so when the shim's own
+//! output is one, uv runs under `script` (a PTY that also keeps a copy of
+//! the output for the checks above); piped or redirected, it runs plainly
+//! with its stderr copied through `tee`.
+//!
 //! `UV_INDEX_STRATEGY=unsafe-best-match` makes `--extra-index-url` behave
 //! like pip (best version across all indexes) rather than uv's first-index
 //! rule. `PINOKIO_UV_PIP=0` (set by the engine when acceleration is off)
@@ -60,7 +65,14 @@ esac
 sub="$1"; shift
 err="$(mktemp "${TMPDIR:-/tmp}/pinokio-uv.XXXXXX")"
 export UV_INDEX_STRATEGY="${UV_INDEX_STRATEGY:-unsafe-best-match}"
-{ "$uv" pip "$sub" --python "$py" "$@" 2>&1 1>&3 3>&- | tee "$err" >&2; rc=${PIPESTATUS[0]}; } 3>&1
+if [ -t 1 ] && [ -t 2 ] && command -v script >/dev/null 2>&1; then
+  # Through `script`, uv still writes to a terminal (so it draws its
+  # download bars) while a copy of what it says lands in "$err".
+  script -qefc "$(printf '%q ' "$uv" pip "$sub" --python "$py" "$@")" "$err"
+  rc=$?
+else
+  { "$uv" pip "$sub" --python "$py" "$@" 2>&1 1>&3 3>&- | tee "$err" >&2; rc=${PIPESTATUS[0]}; } 3>&1
+fi
 usage='unexpected argument|unrecognized|unsupported|invalid value'
 why=""
 if [ "$rc" = 2 ]; then why="$(grep -m1 -E "$usage" "$err" | sed 's/^error: //')"; fi

@@ -107,6 +107,13 @@ pub fn output(events: &[Event]) -> String {
         .collect()
 }
 
+/// [`output`] without terminal escapes (colours, cursor moves), for tools
+/// that draw when they see a terminal (uv through the pip shim).
+pub fn plain_output(events: &[Event]) -> String {
+    let ansi = regex::Regex::new(r"\x1b\[[0-9;?]*[ -/]*[@-~]").unwrap();
+    ansi.replace_all(&output(events), "").into_owned()
+}
+
 pub fn wait_until(mut f: impl FnMut() -> bool, secs: u64) -> bool {
     let end = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < end {
