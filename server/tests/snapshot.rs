@@ -250,6 +250,10 @@ fn venvs_are_relocated_to_a_new_home_or_rebuilt_from_their_lock() {
     );
     let cfg = std::fs::read_to_string(fresh.join("api/tiny/env/pyvenv.cfg")).unwrap();
     assert!(!cfg.contains("/nonexistent"), "{cfg}");
+    // The home's uv came back with it, so the venv is uv's again, shim included.
+    assert!(out.contains("rebuilt with uv"), "{out}");
+    let pip = std::fs::read_to_string(fresh.join("api/tiny/env/bin/pip")).unwrap();
+    assert!(pip.contains("pinokio pip shim"), "{pip}");
 }
 
 #[test]

@@ -23,6 +23,13 @@ use serde_json::Value;
 use crate::methods::quote;
 use conda::{CondaSpec, RealConda};
 pub use requires::{Requirement, RequirementStatus};
+
+/// Gives an existing venv the pip shim (for venvs rebuilt outside a run,
+/// e.g. by a restore). The shim obeys `PINOKIO_UV_PIP=0`, so it is safe
+/// where acceleration is off.
+pub fn install_pip_shim(venv: &Path, uv: &Path) -> std::io::Result<()> {
+    pip_shim::install(venv, uv)
+}
 use venv::{create_venv, PythonRequest};
 
 /// Why preparing a Python environment failed. Each message names the

@@ -188,6 +188,9 @@ fn rebuild_with_uv(
             .arg(lock_file);
         run(&mut install)?;
     }
+    // A uv venv in a PinokioCloud home has its pip going through uv.
+    engine::python::install_pip_shim(venv, uv)
+        .with_context(|| format!("writing the pip shim in {}", venv.display()))?;
     Ok("uv".into())
 }
 
