@@ -261,3 +261,45 @@ fn menu_prints_the_rendered_launcher() {
         "{s}"
     );
 }
+
+/// `plan` ends with a torch section when the script installs torch: the
+/// index it picks against the driver given with `--driver`.
+#[test]
+fn plan_checks_the_torch_index_against_a_driver() {
+    let home = tempfile::tempdir().unwrap();
+    write(
+        home.path(),
+        "t/install.json",
+        r#"{"run": [{"method": "shell.run", "params": {"venv": "env",
+            "message": "pip install torch --index-url https://download.pytorch.org/whl/cu128"}}]}"#,
+    );
+    let args = ["plan", "t/install.json", "--gpu", "nvidia"];
+    let old = cli(
+        home.path(),
+        &[&args[..], &["--driver", "470.82.01"]].concat(),
+    );
+    let out = text(&old.stdout);
+    assert!(old.status.success(), "{out}{}", text(&old.stderr));
+    assert!(out.contains("torch: GPU nvidia, driver 470.82.01"), "{out}");
+    assert!(out.contains("best index here: cu113"), "{out}");
+    assert!(
+        out.contains("error: install.json#0 cu128 needs CUDA 12.8"),
+        "{out}"
+    );
+
+    let new = text(
+        &cli(
+            home.path(),
+            &[&args[..], &["--driver", "575.57.08"]].concat(),
+        )
+        .stdout,
+    );
+    assert!(
+        new.contains("ok: install.json#0 cu128 (CUDA 12.8) fits"),
+        "{new}"
+    );
+    assert!(
+        !home.path().join("api/t/env").exists(),
+        "a plan makes no venv"
+    );
+}
