@@ -36,26 +36,6 @@ fn home_with_uv() -> Home {
     home
 }
 
-/// Writes a minimal pure-Python wheel (a zip with METADATA/WHEEL/RECORD).
-fn make_wheel(dir: &Path) -> &'static str {
-    let py = r#"
-import zipfile, sys
-p = sys.argv[1] + "/tinypkg-0.1-py3-none-any.whl"
-with zipfile.ZipFile(p, "w") as z:
-    z.writestr("tinypkg/__init__.py", "def hello():\n    return 'hello from tinypkg'\n")
-    z.writestr("tinypkg-0.1.dist-info/METADATA", "Metadata-Version: 2.1\nName: tinypkg\nVersion: 0.1\n")
-    z.writestr("tinypkg-0.1.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
-    z.writestr("tinypkg-0.1.dist-info/RECORD", "")
-"#;
-    std::fs::create_dir_all(dir).unwrap();
-    let st = std::process::Command::new("python3")
-        .args(["-c", py, &dir.to_string_lossy()])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    "tinypkg-0.1-py3-none-any.whl"
-}
-
 fn is_shim(pip: &Path) -> bool {
     std::fs::read_to_string(pip)
         .unwrap_or_default()

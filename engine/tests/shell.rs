@@ -262,24 +262,6 @@ fn venv_is_created_and_a_local_package_installs_into_it() {
     assert!(prefix.join("bin/activate").is_file());
 }
 
-/// Writes a minimal pure-Python wheel (a zip with METADATA/WHEEL/RECORD).
-fn make_wheel(dir: &std::path::Path) {
-    let py = r#"
-import zipfile, sys
-p = sys.argv[1] + "/tinypkg-0.1-py3-none-any.whl"
-with zipfile.ZipFile(p, "w") as z:
-    z.writestr("tinypkg/__init__.py", "def hello():\n    return 'hello from tinypkg'\n")
-    z.writestr("tinypkg-0.1.dist-info/METADATA", "Metadata-Version: 2.1\nName: tinypkg\nVersion: 0.1\n")
-    z.writestr("tinypkg-0.1.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
-    z.writestr("tinypkg-0.1.dist-info/RECORD", "")
-"#;
-    let st = std::process::Command::new("python3")
-        .args(["-c", py, &dir.to_string_lossy()])
-        .status()
-        .unwrap();
-    assert!(st.success());
-}
-
 #[test]
 fn conda_env_is_activated_when_conda_is_on_path() {
     // A fake `conda` whose hook defines an `activate` that exports a marker.
