@@ -14,6 +14,11 @@ enum State {
     OscEsc,
 }
 
+/// The printable text of a complete piece of terminal output.
+pub fn strip(bytes: &[u8]) -> String {
+    Stripper::new().feed(bytes)
+}
+
 /// Stateful stripper; feed it chunks in order.
 #[derive(Default)]
 pub struct Stripper {

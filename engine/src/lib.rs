@@ -5,7 +5,7 @@
 //! streams [`Event`]s; `plan` walks a script without side effects; `menu`
 //! renders an app's launcher. People-facing methods ask through [`Host`].
 
-mod ansi;
+pub mod ansi;
 mod error;
 pub mod events;
 pub mod host;

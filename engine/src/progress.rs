@@ -142,11 +142,7 @@ fn might_be_progress(segment: &str) -> bool {
 }
 
 fn strip_ansi(s: &str) -> String {
-    static ANSI: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][0-9A-Za-z]|\x1b.")
-            .expect("ansi regex")
-    });
-    ANSI.replace_all(s, "").trim().to_string()
+    crate::ansi::strip(s.as_bytes()).trim().to_string()
 }
 
 /// `Downloading numpy-2.1.0-cp311-…whl (16.3 MB)` → `numpy-2.1.0-cp311-…whl`.

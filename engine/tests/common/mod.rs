@@ -110,8 +110,7 @@ pub fn output(events: &[Event]) -> String {
 /// [`output`] without terminal escapes (colours, cursor moves), for tools
 /// that draw when they see a terminal (uv through the pip shim).
 pub fn plain_output(events: &[Event]) -> String {
-    let ansi = regex::Regex::new(r"\x1b\[[0-9;?]*[ -/]*[@-~]").unwrap();
-    ansi.replace_all(&output(events), "").into_owned()
+    engine::ansi::strip(output(events).as_bytes())
 }
 
 pub fn wait_until(mut f: impl FnMut() -> bool, secs: u64) -> bool {

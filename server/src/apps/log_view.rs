@@ -70,45 +70,15 @@ impl Apps {
     }
 }
 
-/// Terminal output as plain text: CSI/OSC escapes removed, `\r\n` as a line
-/// break, and a line redrawn with `\r` kept as its last drawing.
+/// Terminal output as plain text: a line redrawn with `\r` kept as its
+/// last drawing, `\r\n` as a line break, escapes removed (the engine's
+/// stripper, the one `on` handlers match against).
 pub fn strip_ansi(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\x1b' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            // CSI: parameters, then one final byte in @..~.
-            Some('[') => {
-                for c in chars.by_ref() {
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            // OSC: up to BEL or ESC \.
-            Some(']') => {
-                while let Some(c) = chars.next() {
-                    if c == '\x07' {
-                        break;
-                    }
-                    if c == '\x1b' && chars.peek() == Some(&'\\') {
-                        chars.next();
-                        break;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    out.split('\n')
+    text.split('\n')
         .map(|line| {
             let line = line.strip_suffix('\r').unwrap_or(line);
-            line.rsplit('\r').next().unwrap_or(line)
+            engine::ansi::strip(line.rsplit('\r').next().unwrap_or(line).as_bytes())
         })
         .collect::<Vec<_>>()
         .join("\n")
