@@ -24,6 +24,12 @@ use crate::methods::quote;
 use conda::{CondaSpec, RealConda};
 pub use requires::{Requirement, RequirementStatus};
 
+/// The uv a home uses: `<home>/bin/uv`, else `uv` on this process's PATH.
+pub fn locate_uv(home: &Path) -> Option<PathBuf> {
+    let path = std::env::var("PATH").unwrap_or_default();
+    uv::locate(&Layout::new(home), &path)
+}
+
 /// Gives an existing venv the pip shim (for venvs rebuilt outside a run,
 /// e.g. by a restore). The shim obeys `PINOKIO_UV_PIP=0`, so it is safe
 /// where acceleration is off.

@@ -166,12 +166,14 @@ impl Backend for ServerBackend {
                 .await
                 .map_err(|e| e.to_string())?;
             let home = self.apps.home();
-            let uv = home.join("bin").join("uv");
             Ok(PythonSetup {
                 acceleration: s.acceleration,
                 reuse_platform_torch: s.reuse_platform_torch,
-                uv: uv.is_file().then(|| uv.display().to_string()),
-                cache_dir: home.join("cache").join("uv").display().to_string(),
+                uv: engine::python::locate_uv(home).map(|p| p.display().to_string()),
+                cache_dir: engine::python::Layout::new(home)
+                    .uv_cache()
+                    .display()
+                    .to_string(),
             })
         })
     }

@@ -238,7 +238,7 @@ fn overlap_check(home: &Path, to: &Path) -> anyhow::Result<()> {
 }
 
 fn lock_venvs(home: &Path, venvs: &[PathBuf], out: &mut dyn Write) -> Vec<manifest::VenvLock> {
-    let uv = venv_lock::find_uv(home);
+    let uv = engine::python::locate_uv(home);
     venvs
         .iter()
         .map(|rel| {
@@ -344,7 +344,7 @@ pub fn restore(home: &Path, from: &Path, out: &mut dyn Write) -> anyhow::Result<
 
 /// Checks every snapshotted venv; returns how many could not be restored.
 fn restore_venvs(home: &Path, manifest: &Manifest, out: &mut dyn Write) -> usize {
-    let uv = venv_lock::find_uv(home);
+    let uv = engine::python::locate_uv(home);
     let mut failed = 0;
     for lock in &manifest.venvs {
         let outcome = venv_restore::restore(home, lock, &manifest.source_home, uv.as_deref());

@@ -46,15 +46,6 @@ impl PyvenvCfg {
     }
 }
 
-/// `<home>/bin/uv` (where PinokioCloud may have put it), else uv on PATH.
-pub fn find_uv(home: &Path) -> Option<PathBuf> {
-    let local = home.join("bin/uv");
-    if super::mirror::executable(&local) {
-        return Some(local);
-    }
-    crate::cloud::env::which("uv", &crate::cloud::env::SystemEnv)
-}
-
 /// Records the lock of the venv at `home/rel`. Failing to freeze is a
 /// warning (returned beside the lock), not an error: the files are still
 /// snapshotted and usually run as they are.
