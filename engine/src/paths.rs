@@ -130,7 +130,10 @@ fn same_repo_key(url: &str) -> String {
     if let Some((_, rest)) = u.split_once("://") {
         u = rest.to_string();
     } else if let Some((user_host, path)) = u.split_once(':') {
-        u = format!("{}/{path}", user_host.rsplit('@').next().unwrap_or(user_host));
+        u = format!(
+            "{}/{path}",
+            user_host.rsplit('@').next().unwrap_or(user_host)
+        );
     }
     if let Some((_, rest)) = u.split_once('@') {
         u = rest.to_string();

@@ -19,7 +19,7 @@ fn input_is_the_previous_step_result() {
         "a",
         "s.js",
         r#"module.exports = { run: [
-      { method: "local.set", params: { a: 1 } },
+      { method: "script.return", params: { a: 1 } },
       { method: "log", params: { text: "{{input.a}}" } } ] }"#,
     );
     assert_eq!(l, ["1"]);

@@ -96,7 +96,17 @@ fn curl_line(url: &str, target: &Path) -> String {
 /// (after redirects), else the last segment of the final URL, else of `url`.
 fn remote_name(url: &str) -> String {
     let probe = std::process::Command::new("curl")
-        .args(["-sSL", "--max-time", "30", "-r", "0-0", "-D", "-", "-o", "/dev/null"])
+        .args([
+            "-sSL",
+            "--max-time",
+            "30",
+            "-r",
+            "0-0",
+            "-D",
+            "-",
+            "-o",
+            "/dev/null",
+        ])
         .args(["-w", "\n%{url_effective}", url])
         .output();
     let text = probe

@@ -23,7 +23,11 @@ pub fn exec(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Fl
             .map(crate::util::scalar_string)
             .collect::<Vec<_>>()
             .join(" && "),
-        _ => return Err(MethodError::msg("params.message is required (a command line)")),
+        _ => {
+            return Err(MethodError::msg(
+                "params.message is required (a command line)",
+            ))
+        }
     };
     let cwd = match params
         .get("path")
@@ -34,7 +38,9 @@ pub fn exec(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Fl
         None => ctx.loc.dir.clone(),
     };
     if ctx.is_plan() {
-        return Ok(Flow::Next(json!({ "stdout": "", "stderr": "", "error": null })));
+        return Ok(Flow::Next(
+            json!({ "stdout": "", "stderr": "", "error": null }),
+        ));
     }
     let mut cmd = Command::new("bash");
     cmd.args(["-c", &message])

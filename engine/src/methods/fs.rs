@@ -19,7 +19,8 @@ pub fn write(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<F
     let path = uri_path(ctx, req_str(params, "path")?)?;
     let bytes = content(params)?;
     if !ctx.is_plan() {
-        let fail = |e: std::io::Error| MethodError::msg(format!("fs.write {}: {e}", path.display()));
+        let fail =
+            |e: std::io::Error| MethodError::msg(format!("fs.write {}: {e}", path.display()));
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(fail)?;
         }
@@ -42,8 +43,9 @@ fn content(params: &Value) -> MethodResult<Vec<u8>> {
             .unwrap_or_default()
             .into_bytes()
     } else if let Some(b) = given("buffer") {
-        buffer_bytes(b)
-            .ok_or_else(|| MethodError::msg("params.buffer must be a Buffer, a string or an array of bytes"))?
+        buffer_bytes(b).ok_or_else(|| {
+            MethodError::msg("params.buffer must be a Buffer, a string or an array of bytes")
+        })?
     } else if let Some(t) = params.get("text").filter(|t| !t.is_null()) {
         text(t)
     } else {
@@ -129,7 +131,9 @@ pub fn cat(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Flo
     }
     let bytes = std::fs::read(&path)
         .map_err(|e| MethodError::msg(format!("fs.cat {}: {e}", path.display())))?;
-    let mut text = String::from_utf8_lossy(&bytes).replace("\r\n", "\n").replace('\n', "\r\n");
+    let mut text = String::from_utf8_lossy(&bytes)
+        .replace("\r\n", "\n")
+        .replace('\n', "\r\n");
     if !text.ends_with("\r\n") {
         text.push_str("\r\n");
     }

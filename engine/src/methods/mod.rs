@@ -4,6 +4,7 @@
 
 mod desktop;
 mod download;
+mod env;
 mod exec;
 mod flow;
 mod fs;
@@ -91,6 +92,9 @@ const TABLE: &[(&str, Handler)] = &[
     ("modal", input::modal),
     ("uri.open", web::open),
     ("tab.open", web::open),
+    ("cloudflare.tunnel", web::proxy),
+    ("env.set", env::set),
+    ("env.switch", env::switch),
 ];
 
 /// Names of all built-in methods.

@@ -24,7 +24,11 @@ pub fn request(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult
         .to_uppercase();
     let mut cmd = Command::new("curl");
     cmd.args(["-sS", "-L", "-X", &method, "-w", "\n%{http_code}"]);
-    if let Some(ms) = params.get("timeout").and_then(Value::as_f64).filter(|t| *t > 0.0) {
+    if let Some(ms) = params
+        .get("timeout")
+        .and_then(Value::as_f64)
+        .filter(|t| *t > 0.0)
+    {
         cmd.args(["--max-time", &format!("{:.3}", ms / 1000.0)]);
     }
     let headers = params

@@ -73,8 +73,8 @@ pub fn stop(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Fl
 
 /// The script `script.stop` means by `uri`, or `None` (relative: warned).
 fn stop_target(ctx: &StepCtx<'_>, uri: &str) -> MethodResult<Option<PathBuf>> {
-    let abs = paths::absolute(&ctx.run.kernel.home, uri)
-        .map_err(|e| MethodError::msg(e.to_string()))?;
+    let abs =
+        paths::absolute(&ctx.run.kernel.home, uri).map_err(|e| MethodError::msg(e.to_string()))?;
     if abs.is_none() {
         log(
             ctx,
@@ -172,9 +172,19 @@ fn ensure_clone(ctx: &StepCtx<'_>, uri: &str, params: &Value) -> MethodResult<(P
     }
     if existing.is_none() {
         std::fs::create_dir_all(home.join("api"))?;
-        git(ctx, &home.join("api"), &["clone", &repo, &dir.to_string_lossy()], true)?;
+        git(
+            ctx,
+            &home.join("api"),
+            &["clone", &repo, &dir.to_string_lossy()],
+            true,
+        )?;
     }
-    let opt = |k: &str| params.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let opt = |k: &str| {
+        params
+            .get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
     if let Some(branch) = opt("branch") {
         git(ctx, &dir, &["pull"], false)?;
         git(ctx, &dir, &["switch", branch], true)?;

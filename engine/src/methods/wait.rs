@@ -15,7 +15,10 @@ use crate::runner::StepCtx;
 
 /// `{url|uri, interval (s, default 1), message}`: GET until a 2xx/3xx answer.
 pub fn url(ctx: &StepCtx<'_>, url: &str, params: &Value) -> MethodResult<()> {
-    let interval = params.get("interval").and_then(Value::as_f64).unwrap_or(1.0);
+    let interval = params
+        .get("interval")
+        .and_then(Value::as_f64)
+        .unwrap_or(1.0);
     if let Some(m) = params.get("message").filter(|m| !m.is_null()) {
         say(ctx, &crate::util::scalar_string(m));
     }
@@ -50,7 +53,9 @@ pub fn on(ctx: &StepCtx<'_>, cwd: &Path, opts: &Value) -> MethodResult<()> {
                 resources.join(", ")
             )));
         }
-        ctx.sleep(Duration::from_secs_f64(ms("interval", 250.0).max(10.0) / 1000.0))?;
+        ctx.sleep(Duration::from_secs_f64(
+            ms("interval", 250.0).max(10.0) / 1000.0,
+        ))?;
     }
 }
 
@@ -71,9 +76,12 @@ fn ready(cwd: &Path, r: &str) -> bool {
         } else {
             format!("localhost:{addr}")
         };
-        return addr.to_socket_addrs().ok().into_iter().flatten().any(|a| {
-            TcpStream::connect_timeout(&a, Duration::from_millis(500)).is_ok()
-        });
+        return addr
+            .to_socket_addrs()
+            .ok()
+            .into_iter()
+            .flatten()
+            .any(|a| TcpStream::connect_timeout(&a, Duration::from_millis(500)).is_ok());
     }
     let p = r.strip_prefix("file:").unwrap_or(r);
     crate::util::resolve(cwd, p).exists()

@@ -127,7 +127,12 @@ impl Server {
                 "body": String::from_utf8_lossy(&body),
             })
             .to_string();
-            return respond(&mut w, 200, &[("Content-Type", "application/json")], echo.as_bytes());
+            return respond(
+                &mut w,
+                200,
+                &[("Content-Type", "application/json")],
+                echo.as_bytes(),
+            );
         }
         let Some(route) = self.routes.lock().unwrap().get(&key).cloned() else {
             return respond(&mut w, 404, &[], b"not found");
