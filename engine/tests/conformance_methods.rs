@@ -119,6 +119,41 @@ fn c133_self_set_and_self_rm_edit_json_files_next_to_the_script() {
 }
 
 #[test]
+fn load_reads_files_and_local_import_copies_another_scripts_local() {
+    let home = Home::new();
+    home.write("a", "data.json", r#"{"k": [1, 2]}"#);
+    home.write(
+        "a",
+        "mod.js",
+        r#"module.exports = { title: "T", run: [], n: 3 }"#,
+    );
+    let e = home.engine();
+    let other = home.write(
+        "a",
+        "other.js",
+        r#"module.exports = { daemon: true, run: [
+      { method: "local.set", params: { url: "http://x" } },
+      { method: "shell.run", params: { message: "echo up; sleep 1000", on: [{ event: "/up/", done: true }] } } ] }"#,
+    );
+    let h = e.start(&other, RunOptions::default()).unwrap();
+    assert!(wait_until(|| e.local(&other)["url"] == "http://x", 20));
+    let s = home.write(
+        "a",
+        "s.js",
+        r#"module.exports = { run: [
+      { method: "load", params: { d: "data.json", m: "mod.js" } },
+      { method: "log", params: { text: "{{input.d.k[1]}} {{input.m.title}} {{input.m.n}}" } },
+      { method: "local.import", params: { o: "other.js" } },
+      { method: "log", params: { text: "{{local.o.url}}" } } ] }"#,
+    );
+    let (r, ev) = run(&e, &s, json!({}), json!({}));
+    r.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(logs(&ev), ["2 T 3", "http://x"]);
+    h.stop();
+    h.wait().ok();
+}
+
+#[test]
 fn c134_setting_the_share_variable_with_share_env_publishes_the_url() {
     let home = Home::new();
     home.write(

@@ -11,6 +11,7 @@ mod fs;
 mod hf;
 mod input;
 mod json;
+mod load;
 mod local;
 mod module;
 mod net;
@@ -95,6 +96,9 @@ const TABLE: &[(&str, Handler)] = &[
     ("cloudflare.tunnel", web::proxy),
     ("env.set", env::set),
     ("env.switch", env::switch),
+    ("load", load::load),
+    ("local.import", load::import),
+    ("import", load::import),
 ];
 
 /// Names of all built-in methods.

@@ -24,6 +24,10 @@ pub fn start(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<F
     } else {
         uri_path(ctx, uri)?
     };
+    if ctx.is_plan() && !file.is_file() {
+        // A remote script a plan cannot download: nothing more to walk.
+        return Ok(Flow::Next(Value::Null));
+    }
     if !ctx.is_plan() && ctx.run.kernel.registry.is_running(&file) {
         // Like Pinokio: a script that already runs is not started twice.
         log(ctx, format!("{uri} already running. Continuing..."));
