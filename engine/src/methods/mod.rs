@@ -90,6 +90,7 @@ const TABLE: &[(&str, Handler)] = &[
     ("proxy.start", web::proxy),
     ("proxy.stop", web::proxy),
     ("net", net::request),
+    ("gradio.predict", net::gradio_predict),
     ("modal", input::modal),
     ("uri.open", web::open),
     ("tab.open", web::open),

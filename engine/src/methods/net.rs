@@ -77,3 +77,12 @@ pub fn request(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult
 fn has_header(headers: &Map<String, Value>, name: &str) -> bool {
     headers.keys().any(|k| k.eq_ignore_ascii_case(name))
 }
+
+/// `gradio.predict` needs Pinokio's bundled Gradio client, which this engine
+/// does not have: a precise error instead of "unknown method".
+pub fn gradio_predict(_ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Flow> {
+    let uri = params.get("uri").and_then(Value::as_str).unwrap_or("?");
+    Err(MethodError::msg(format!(
+        "gradio.predict ({uri}) is not supported by this engine; call the app's HTTP API with `net` or run a Python gradio_client script with shell.run"
+    )))
+}
