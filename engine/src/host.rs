@@ -40,6 +40,8 @@ pub struct EnvVar {
     pub title: Option<String>,
     pub description: Option<String>,
     pub default: Option<String>,
+    /// Site whose stored keys (`<home>/key.json`) pre-fill the value.
+    pub host: Option<String>,
 }
 
 /// The engine's side of a person. Called from the run's thread; blocking

@@ -19,6 +19,7 @@ mod process;
 pub mod progress;
 mod pty;
 pub mod python;
+mod queue;
 mod runner;
 mod script;
 pub mod sys;

@@ -100,6 +100,19 @@ pub fn normalize(p: &Path) -> PathBuf {
     out
 }
 
+/// The bytes of a JS `Buffer` that crossed to Rust (Node's JSON shape
+/// `{type: "Buffer", data: [bytes]}`, see the prelude).
+pub fn buffer_bytes(v: &Value) -> Option<Vec<u8>> {
+    if v.get("type")?.as_str()? != "Buffer" {
+        return None;
+    }
+    v.get("data")?
+        .as_array()?
+        .iter()
+        .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+        .collect()
+}
+
 /// The string form of a JSON scalar as a shell or env value.
 /// A param that is one string or an array of strings (`uri`, `name`).
 pub fn string_or_list(v: Option<&Value>) -> Option<Vec<String>> {

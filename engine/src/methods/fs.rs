@@ -16,7 +16,11 @@ pub fn write(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<F
     let text = match (params.get("text"), params.get("json"), params.get("buffer")) {
         (Some(t), _, _) => crate::util::scalar_string(t),
         (None, Some(j), _) => serde_json::to_string_pretty(j).unwrap_or_default(),
-        (None, None, Some(b)) => crate::util::scalar_string(b),
+        // A rendered `{{Buffer.from(...)}}` keeps its bytes (C-058).
+        (None, None, Some(b)) => match crate::util::buffer_bytes(b) {
+            Some(bytes) => return write_bytes(ctx, &path, &bytes),
+            None => crate::util::scalar_string(b),
+        },
         _ => return Err(MethodError::msg("params.text or params.json is required")),
     };
     if !ctx.is_plan() {
@@ -24,6 +28,17 @@ pub fn write(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<F
             std::fs::create_dir_all(dir)?;
         }
         std::fs::write(&path, text)
+            .map_err(|e| MethodError::msg(format!("{}: {e}", path.display())))?;
+    }
+    Ok(Flow::Next(Value::Null))
+}
+
+fn write_bytes(ctx: &StepCtx<'_>, path: &Path, bytes: &[u8]) -> MethodResult<Flow> {
+    if !ctx.is_plan() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, bytes)
             .map_err(|e| MethodError::msg(format!("{}: {e}", path.display())))?;
     }
     Ok(Flow::Next(Value::Null))

@@ -14,6 +14,7 @@ mod script;
 mod shell;
 mod web;
 
+pub(crate) use module::inline;
 pub(crate) use shell::quote;
 
 use serde_json::Value;
