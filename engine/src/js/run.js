@@ -42,9 +42,10 @@
     return k;
   }
 
-  /** (Re)evaluates `state.obj`; `reload` runs the file's top level again. */
+  /** (Re)evaluates `state.obj`. The file's top level runs again when it
+   * changed (`reload`) or when it read outside state last time. */
   function evaluate(state, reload) {
-    if (reload || state.ex === undefined) {
+    if (reload || state.ex === undefined || state.topImpure) {
       const t0 = touched;
       I.forget(state.file);
       state.ex = unwrapDefault(I.loadFile(state.file).exports);
