@@ -1,9 +1,12 @@
-//! Engine benchmarks: `cargo run --release -p engine --example bench`.
-//! Prints numbers; asserts nothing (speed goals are read, not tested).
+//! Engine benchmarks: `cargo run --release -p engine --example bench`
+//! (`-- steps` for the step overhead alone). Prints numbers; asserts
+//! nothing (speed goals are read, not tested).
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use engine::{Engine, Event, PlanOptions, RunOptions, StopHandle};
+use engine::{Engine, Event, PlanOptions, RunOptions};
 use serde_json::json;
 
 fn main() {
@@ -12,6 +15,9 @@ fn main() {
     std::fs::create_dir_all(&app).unwrap();
     let engine = Engine::detect(home.path());
     step_overhead(&engine, &app);
+    if std::env::args().nth(1).as_deref() == Some("steps") {
+        return;
+    }
     template_latency(&engine, &app);
     plan_time(&engine, &app);
     url_to_handler(&engine, &app);
@@ -22,8 +28,14 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn step_overhead(engine: &Engine, app: &std::path::Path) {
-    let steps: Vec<String> = (0..200)
+/// Steps of the overhead benchmark (issue: ≤ 0.05 ms/step at 2000).
+const STEPS: usize = 2000;
+
+/// A `local.set` + `log` script of `n` steps in one of the shapes Pinokio
+/// accepts: JSON, a JS object, a JS object whose top level reads a file
+/// (evaluated again every step, like Pinokio), a function export (C-004).
+fn steps_script(app: &Path, shape: &str, n: usize) -> PathBuf {
+    let steps: Vec<String> = (0..n)
         .map(|i| {
             if i % 2 == 0 {
                 format!(r#"{{ "method": "local.set", "params": {{ "k{i}": "{{{{current}}}}-{{{{local.k0 || 0}}}}" }} }}"#)
@@ -32,35 +44,113 @@ fn step_overhead(engine: &Engine, app: &std::path::Path) {
             }
         })
         .collect();
-    let script = app.join("steps.json");
-    std::fs::write(&script, format!(r#"{{ "run": [{}] }}"#, steps.join(","))).unwrap();
-    let empty = app.join("empty.json");
-    std::fs::write(&empty, r#"{ "run": [] }"#).unwrap();
-    let mut per_step = vec![];
-    let mut fixed = vec![];
-    for _ in 0..7 {
-        let t = Instant::now();
-        engine
-            .run(&empty, RunOptions::default(), StopHandle::new())
-            .unwrap();
-        let base = t.elapsed().as_secs_f64();
-        let (sink, mut rx) = engine::channel();
-        let opts = RunOptions {
-            args: json!({ "n": 200 }),
-            events: sink,
-            ..Default::default()
-        };
-        let t = Instant::now();
-        engine.run(&script, opts, StopHandle::new()).unwrap();
-        let total = t.elapsed().as_secs_f64();
-        while rx.try_recv().is_ok() {}
-        fixed.push(base * 1e3);
-        per_step.push((total - base) / 200.0 * 1e3);
-    }
-    println!("step overhead (200 local.set/log steps, events on): {:.4} ms/step (median of 7); per-run setup (JS runtime + load): {:.2} ms", median(per_step), median(fixed));
+    let steps = steps.join(",");
+    let (name, text) = match shape {
+        "json" => (format!("steps{n}.json"), format!(r#"{{ "run": [{steps}] }}"#)),
+        "object" => (format!("steps{n}.js"), format!("module.exports = {{ run: [{steps}] }}")),
+        "reads" => (
+            format!("reads{n}.js"),
+            format!("const fresh = require('fs').existsSync(__dirname + '/flag');\nmodule.exports = {{ run: [{steps}] }}"),
+        ),
+        _ => (
+            format!("fn{n}.js"),
+            format!("module.exports = async (kernel) => ({{ run: [{steps}] }})"),
+        ),
+    };
+    let p = app.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
 }
 
-fn template_latency(engine: &Engine, app: &std::path::Path) {
+/// Runs `script` the way `pinokiocloud run` does: `Engine::start`, events
+/// printed by another thread (to a sink here), wait for the end.
+fn run_like_cli(engine: &Engine, script: &Path, n: usize) -> f64 {
+    let (sink, mut rx) = engine::channel();
+    let opts = RunOptions {
+        args: json!({ "n": n }),
+        events: sink,
+        ..Default::default()
+    };
+    let t = Instant::now();
+    let h = engine.start(script, opts).unwrap();
+    let printer = std::thread::spawn(move || {
+        let mut out = std::io::sink();
+        while let Some(ev) = rx.blocking_recv() {
+            match ev {
+                Event::Log { text, .. } => writeln!(out, "{text}").unwrap(),
+                Event::StepStart { index, total, step, .. } => {
+                    let method = step.get("method").and_then(|m| m.as_str()).unwrap_or("?");
+                    writeln!(out, "▶ [{}/{total}] {method}", index + 1).unwrap()
+                }
+                _ => {}
+            }
+        }
+    });
+    h.wait().unwrap();
+    printer.join().unwrap();
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+fn step_overhead(engine: &Engine, app: &Path) {
+    let one = steps_script(app, "json", 1);
+    for shape in ["json", "object", "reads", "function"] {
+        let many = steps_script(app, shape, STEPS);
+        let (mut per_step, mut fixed) = (vec![], vec![]);
+        for _ in 0..7 {
+            let base = run_like_cli(engine, &one, 1);
+            let total = run_like_cli(engine, &many, STEPS);
+            fixed.push(base);
+            per_step.push((total - base) / (STEPS - 1) as f64);
+        }
+        println!(
+            "step overhead, {STEPS} local.set/log steps ({shape} script, as `pinokiocloud run`): {:.4} ms/step (median of 7); one-step run {:.2} ms",
+            median(per_step),
+            median(fixed)
+        );
+    }
+    cli_overhead(app, &one);
+}
+
+/// The same through the real binary when one is named:
+/// `PINOKIOCLOUD=target/release/pinokiocloud`.
+fn cli_overhead(app: &Path, one: &Path) {
+    let Ok(bin) = std::env::var("PINOKIOCLOUD") else {
+        println!("(set PINOKIOCLOUD=<path to pinokiocloud> to time `pinokiocloud run` itself)");
+        return;
+    };
+    let home = app.parent().and_then(Path::parent).unwrap().to_path_buf();
+    let many = steps_script(app, "json", STEPS);
+    let time = |script: &Path, n: usize| {
+        let t = Instant::now();
+        let st = std::process::Command::new(&bin)
+            .args(["run", "--home"])
+            .arg(&home)
+            .arg(script)
+            .args(["--args", &format!(r#"{{"n": {n}}}"#)])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("run pinokiocloud");
+        assert!(st.success(), "pinokiocloud run failed");
+        t.elapsed().as_secs_f64() * 1e3
+    };
+    let (mut per_step, mut ones, mut alls) = (vec![], vec![], vec![]);
+    for _ in 0..7 {
+        let base = time(one, 1);
+        let total = time(&many, STEPS);
+        ones.push(base);
+        alls.push(total);
+        per_step.push((total - base) / (STEPS - 1) as f64);
+    }
+    println!(
+        "`pinokiocloud run`: {STEPS}-step JSON script {:.1} ms, one-step script {:.1} ms → {:.4} ms/step (median of 7)",
+        median(alls),
+        median(ones),
+        median(per_step)
+    );
+}
+
+fn template_latency(engine: &Engine, app: &Path) {
     let r = engine.renderer(app).unwrap();
     let value = json!({ "message": "python app.py --port {{port}} --name {{args.name}}", "venv": "{{local.venv}}", "n": "{{[1,2,3].map(x => x * 2).length}}" });
     let mem = json!({ "port": 42000, "args": { "name": "x" }, "local": { "venv": "env" } });
@@ -76,7 +166,7 @@ fn template_latency(engine: &Engine, app: &std::path::Path) {
     println!("template render (object with 3 templates, cached): {us:.1} µs");
 }
 
-fn plan_time(engine: &Engine, app: &std::path::Path) {
+fn plan_time(engine: &Engine, app: &Path) {
     std::fs::write(app.join("torch.js"), r#"module.exports = { run: [
       { when: "{{gpu === 'nvidia'}}", method: "shell.run", params: { venv: "{{args.venv}}", path: "{{args.path}}", message: "pip install torch --index-url https://download.pytorch.org/whl/cu128" }, next: null },
       { method: "shell.run", params: { venv: "{{args.venv}}", path: "{{args.path}}", message: "pip install torch" }, next: null } ] }"#).unwrap();
@@ -102,7 +192,7 @@ fn plan_time(engine: &Engine, app: &std::path::Path) {
     );
 }
 
-fn url_to_handler(engine: &Engine, app: &std::path::Path) {
+fn url_to_handler(engine: &Engine, app: &Path) {
     let start = app.join("start.js");
     std::fs::write(&start, r#"module.exports = { daemon: true, run: [
       { method: "shell.run", params: { message: "python3 -c \"import time; t=time.time_ns(); print(f'\\033[32mRunning on http://127.0.0.1:7860/{t}\\033[0m', flush=True); time.sleep(100)\"",
