@@ -78,7 +78,9 @@ fn run_like_cli(engine: &Engine, script: &Path, n: usize) -> f64 {
         while let Some(ev) = rx.blocking_recv() {
             match ev {
                 Event::Log { text, .. } => writeln!(out, "{text}").unwrap(),
-                Event::StepStart { index, total, step, .. } => {
+                Event::StepStart {
+                    index, total, step, ..
+                } => {
                     let method = step.get("method").and_then(|m| m.as_str()).unwrap_or("?");
                     writeln!(out, "▶ [{}/{total}] {method}", index + 1).unwrap()
                 }

@@ -394,20 +394,19 @@ impl Run {
                 args: &args,
                 total,
             };
-            let flow = self
-                .run_step(&ctx, &method, &step)
-                .map_err(|e| match e {
-                    MethodError::Stopped => EngineError::Stopped {
-                        app: loc.app.clone(),
-                        file: loc.file.clone(),
-                    },
-                    MethodError::Nested(inner) => *inner,
-                    MethodError::Failed(m) => step_err(&method, m),
-                })?;
+            let flow = self.run_step(&ctx, &method, &step).map_err(|e| match e {
+                MethodError::Stopped => EngineError::Stopped {
+                    app: loc.app.clone(),
+                    file: loc.file.clone(),
+                },
+                MethodError::Nested(inner) => *inner,
+                MethodError::Failed(m) => step_err(&method, m),
+            })?;
             match flow {
                 Flow::Next(result) => {
-                    let next = next_index(&step, i, total, |id| self.js.find_step(script, id, false))
-                        .map_err(|m| step_err(&method, m))?;
+                    let next =
+                        next_index(&step, i, total, |id| self.js.find_step(script, id, false))
+                            .map_err(|m| step_err(&method, m))?;
                     input = result;
                     match next {
                         Some(n) => i = n,

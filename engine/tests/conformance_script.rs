@@ -86,7 +86,12 @@ fn run_with_host(
 fn c001_json_and_plain_object_scripts_run_their_steps_in_order() {
     let home = Home::new();
     let steps = r#"[{ "method": "log", "params": { "text": "one" } }, { "method": "log", "params": { "text": "two" } }]"#;
-    let json = logs_of(&home, "s.json", &format!(r#"{{ "run": {steps} }}"#), json!({}));
+    let json = logs_of(
+        &home,
+        "s.json",
+        &format!(r#"{{ "run": {steps} }}"#),
+        json!({}),
+    );
     let js = logs_of(
         &home,
         "s.js",
@@ -229,7 +234,10 @@ fn c006_missing_empty_or_invalid_run_fails_before_any_step() {
     .enumerate()
     {
         let (e, ev) = failure(&home, &format!("s{i}.js"), src);
-        assert!(e.contains("missing or invalid attribute: run"), "{src}: {e}");
+        assert!(
+            e.contains("missing or invalid attribute: run"),
+            "{src}: {e}"
+        );
         assert_eq!(step_starts(&ev), 0, "{src}");
     }
 }
@@ -276,7 +284,9 @@ fn c009_env_prerequisites_start_at_once_when_set_and_ask_and_save_otherwise() {
         .seen()
         .iter()
         .filter_map(|i| match i {
-            Interaction::Env { vars, .. } => Some(vars.iter().map(|v| v.key.clone()).collect::<Vec<_>>()),
+            Interaction::Env { vars, .. } => {
+                Some(vars.iter().map(|v| v.key.clone()).collect::<Vec<_>>())
+            }
             _ => None,
         })
         .flatten()
@@ -287,7 +297,9 @@ fn c009_env_prerequisites_start_at_once_when_set_and_ask_and_save_otherwise() {
     assert!(env.contains("C009_ASKED=dflt"), "{env}");
     // Second run: everything is set, nothing is asked.
     let again = Recorder::new(json!({}));
-    run_with_host(&home, &s, json!({}), again.clone()).0.unwrap();
+    run_with_host(&home, &s, json!({}), again.clone())
+        .0
+        .unwrap();
     assert!(!again
         .seen()
         .iter()
@@ -308,7 +320,12 @@ fn c010_env_host_prefills_from_key_json_and_stores_answers_there() {
         r#"module.exports = { env: [{ key: "C010_OPENAI", host: "openai.com" }, { key: "C010_HF", host: "huggingface.co" }],
           run: [{ method: "log", params: { text: "ok" } }] }"#,
     );
-    let (r, _) = run(&home.engine(), &s, json!({}), json!({ "C010_HF": "hf_answer" }));
+    let (r, _) = run(
+        &home.engine(),
+        &s,
+        json!({}),
+        json!({ "C010_HF": "hf_answer" }),
+    );
     r.unwrap();
     let env = std::fs::read_to_string(home.app("a").join("ENVIRONMENT")).unwrap();
     assert!(
@@ -338,7 +355,9 @@ fn c011_pre_is_read_before_env_and_env_may_name_the_variable() {
         .seen()
         .iter()
         .filter_map(|i| match i {
-            Interaction::Env { vars, .. } => Some(vars.iter().map(|v| v.key.clone()).collect::<Vec<_>>()),
+            Interaction::Env { vars, .. } => {
+                Some(vars.iter().map(|v| v.key.clone()).collect::<Vec<_>>())
+            }
             _ => None,
         })
         .flatten()
@@ -705,7 +724,10 @@ fn c034_a_non_daemon_script_end_kills_its_shells_and_clears_local() {
     r.unwrap();
     assert_eq!(logs(&ev), ["child local: {}"]);
     let out = plain_output(&ev);
-    assert!(out.contains("CHILD-GONE") && !out.contains("CHILD-ALIVE"), "{out}");
+    assert!(
+        out.contains("CHILD-GONE") && !out.contains("CHILD-ALIVE"),
+        "{out}"
+    );
     assert_eq!(e.local(&main), json!({}));
     assert!(!e.is_running(&main));
 }
@@ -809,7 +831,11 @@ fn c036_stop_releases_a_pending_input_or_wait_clears_local_and_runs_nothing_more
         h.stop();
         let r = h.wait();
         assert!(r.unwrap_err().is_stopped(), "{file}");
-        assert!(t.elapsed() < Duration::from_secs(3), "{file}: stop took {:?}", t.elapsed());
+        assert!(
+            t.elapsed() < Duration::from_secs(3),
+            "{file}: stop took {:?}",
+            t.elapsed()
+        );
         while let Ok(ev) = rx.try_recv() {
             events.push(ev);
         }

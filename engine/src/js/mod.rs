@@ -10,9 +10,7 @@ use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use rquickjs::{
-    CatchResultExt, Context, Ctx, Function, Object, Persistent, Promise, Runtime,
-};
+use rquickjs::{CatchResultExt, Context, Ctx, Function, Object, Persistent, Promise, Runtime};
 use serde_json::Value as Json;
 
 pub use natives::Bridge;
@@ -135,8 +133,7 @@ impl Js {
             let promise: Promise = open.call((file.clone(),)).catch(&ctx).map_err(caught)?;
             let state: Object = finish(&ctx, promise)?;
             let meta: String = state.get("meta").map_err(err(&ctx))?;
-            let mut meta: Json =
-                serde_json::from_str(&meta).map_err(|e| JsError(e.to_string()))?;
+            let mut meta: Json = serde_json::from_str(&meta).map_err(|e| JsError(e.to_string()))?;
             Ok(ScriptObj {
                 obj: Persistent::save(&ctx, state),
                 json: meta["json"].take(),
