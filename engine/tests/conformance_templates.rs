@@ -86,6 +86,8 @@ fn c054_embedded_undefined_throwing_or_unknown_templates_stay_verbatim() {
             "later": "{{event.matches[0][1]}}",
             // A JavaScript syntax error keeps the whole string (shell text).
             "shell": "docker ps --format '{{.Names}}' -n {{1 + 1}}",
+            // The matcher does not cross a line break.
+            "lines": "{{1 +\n 1}} and {{2 + 2}}",
         }),
         json!({ "local": {} }),
     );
@@ -95,6 +97,7 @@ fn c054_embedded_undefined_throwing_or_unknown_templates_stay_verbatim() {
             "mixed": "x {{local.nope}} y {{event.matches[0][1]}} z 2",
             "later": "{{event.matches[0][1]}}",
             "shell": "docker ps --format '{{.Names}}' -n {{1 + 1}}",
+            "lines": "{{1 +\n 1}} and 4",
         })
     );
 }

@@ -38,8 +38,8 @@ pub struct ScriptObj {
     obj: Persistent<Object<'static>>,
     /// The script with functions dropped (`daemon`, `env`, `requires`...).
     pub json: Json,
-    /// Evaluated again before every step: a function/class export, or
-    /// top-level code that read outside state (see run.js).
+    /// Evaluated again before every step: its evaluation touched the world
+    /// outside the script (files, env, clock, terminal...; see run.js).
     pub dynamic: bool,
     /// Shape of `run`: `array`, `empty`, `function`, `none` or `invalid`.
     pub run: String,

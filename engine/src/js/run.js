@@ -3,12 +3,13 @@
 //   `__esModule` export, `new Export()` tried first (classes become
 //   instances), a function export called with `(kernel, info)` and awaited;
 // - deciding whether the script must be evaluated again before each step.
-//   Pinokio reloads the file before every step; re-running it can only give
-//   another result when the export is a function/class (C-004) or when its
-//   top-level code read state outside itself (files, env, running scripts,
-//   ports). Those are evaluated again every step; any other script only
-//   when its file changes (the runner checks the mtime). `Date.now()` and
-//   `Math.random()` at top level are not tracked;
+//   Pinokio reloads the file (top level and, for function/class exports,
+//   the call) before every step. Doing so gives another result, or another
+//   visible effect, only when the evaluation touched something outside the
+//   script: files, env, running scripts, memory, ports, the clock, random
+//   numbers, the terminal (`console.log`). Such scripts are evaluated again
+//   before every step (C-004); the others, whose evaluation is
+//   deterministic, only when their file changes (the runner checks mtime);
 // - resolving the `run` steps (an array, or a function called once per run
 //   and cached, C-005);
 // - rendering step i with that step's memory (`local` is mirrored here and
@@ -20,15 +21,26 @@
   const N = I.N;
   const T = globalThis.__tpl;
 
-  // Reads of state outside the script, counted while a script evaluates.
+  // Touches of the world outside the script, counted while it evaluates.
   let touched = 0;
   const counted = (f) => function (...a) { touched++; return f.apply(this, a); };
-  for (const k of ["exists", "stat", "readdir", "running", "localOf", "envFor", "env", "port", "which"]) {
+  for (const k of ["exists", "stat", "readdir", "running", "localOf", "envFor", "env", "port", "which", "log", "writeFile", "mkdir", "rm"]) {
     if (typeof N[k] === "function") N[k] = counted(N[k]);
   }
   for (const o of [I.fs, I.fs.promises]) {
     for (const k of ["readFileSync", "readFile"]) if (typeof o[k] === "function") o[k] = counted(o[k]);
   }
+  Math.random = counted(Math.random);
+  const RealDate = Date;
+  function PDate(...a) {
+    if (a.length === 0) touched++;
+    return new.target ? new RealDate(...a) : RealDate();
+  }
+  PDate.prototype = RealDate.prototype;
+  PDate.now = counted(RealDate.now);
+  PDate.parse = RealDate.parse;
+  PDate.UTC = RealDate.UTC;
+  globalThis.Date = PDate;
 
   const unwrapDefault = (ex) => (ex && typeof ex === "object" && ex.__esModule && "default" in ex ? ex.default : ex);
   // Pinokio's loader: `new Export()`, or the plain value when that throws.
@@ -42,23 +54,19 @@
     return k;
   }
 
-  /** (Re)evaluates `state.obj`. The file's top level runs again when it
-   * changed (`reload`) or when it read outside state last time. */
-  function evaluate(state, reload) {
-    if (reload || state.ex === undefined || state.topImpure) {
-      const t0 = touched;
-      I.forget(state.file);
-      state.ex = unwrapDefault(I.loadFile(state.file).exports);
-      state.topImpure = touched !== t0;
-    }
-    const ex = state.ex;
-    state.fn = typeof ex === "function";
-    const obj = state.fn ? construct(ex) : ex;
+  /** Evaluates the script afresh (top level, then the call of a
+   * function/class export) and notes whether that touched the outside. */
+  function evaluate(state) {
+    const t0 = touched;
+    I.forget(state.file);
+    const ex = unwrapDefault(I.loadFile(state.file).exports);
+    const obj = typeof ex === "function" ? construct(ex) : ex;
     const made = typeof obj === "function" ? obj(kernelOf(state.dir, state.file), I.infoFor(state.dir)) : obj;
     return Promise.resolve(made).then((o) => {
       if (!o || typeof o !== "object") {
         throw new Error(state.file + ": the script must export an object (or a function returning one)");
       }
+      state.impure = touched !== t0;
       state.obj = o;
       return state;
     });
@@ -89,9 +97,10 @@
     if (d.del) for (const k of d.del) delete state.local[k];
   }
 
-  /** The names a step's templates (and a `run` function) see. */
-  function memory(state, m) {
-    const mem = Object.create(state.scope);
+  /** The names a step's templates (and a `run` function) see. Steps reuse
+   * one object (`reuse`): the same names are set every time. */
+  function memory(state, m, reuse) {
+    const mem = reuse ? state.mem || (state.mem = Object.create(state.scope)) : Object.create(state.scope);
     for (const k of Object.keys(m)) mem[k] = m[k];
     mem.local = state.local;
     if (!Object.prototype.hasOwnProperty.call(m, "global")) mem.global = state.local;
@@ -129,20 +138,20 @@
   Object.assign(P, {
     /** Loads a script: its state, with `meta` (JSON) for Rust. */
     open(file) {
-      const state = { file, dir: I.path.dirname(file), ex: undefined, obj: null, steps: null, runSteps: null, scope: null, args: {}, local: {}, current: null };
-      return evaluate(state, true).then(() => {
+      const state = { file, dir: I.path.dirname(file), obj: null, impure: false, steps: null, runSteps: null, scope: null, mem: null, args: {}, local: {}, current: null };
+      return evaluate(state).then(() => {
         state.scope = I.scopeFor(file, state.dir, state.obj);
-        state.meta = I.plain({ json: state.obj, dynamic: state.fn || state.topImpure, run: runShape(state.obj.run) });
+        state.meta = I.plain({ json: state.obj, dynamic: state.impure, run: runShape(state.obj.run) });
         return state;
       });
     },
-    /** Before a step: evaluates the script again when it must, resolves the
-     * steps; resolves to their count. */
+    /** Before a step: evaluates the script again when it must (`reload`:
+     * its file changed), resolves the steps; resolves to their count. */
     prepare(state, reload, memJson) {
       const m = JSON.parse(memJson);
       absorb(state, m);
-      const again = state.steps !== null && (reload || state.fn || state.topImpure);
-      const p = again ? evaluate(state, reload) : Promise.resolve(state);
+      const again = state.steps !== null && (reload || state.impure);
+      const p = again ? evaluate(state) : Promise.resolve(state);
       return p.then(() => resolveSteps(state, m)).then((steps) => steps.length);
     },
     /** Renders step `index`: JSON `{step, when, inline}`. */
@@ -151,7 +160,7 @@
       absorb(state, m);
       const step = state.steps && state.steps[index];
       if (!step || typeof step !== "object") throw new Error("step " + index + " is not an object");
-      const r = T.renderStep(step, memory(state, m));
+      const r = T.renderStep(step, memory(state, m, true));
       state.current = r.step;
       const inline = !!r.step && typeof r.step.method === "function";
       return JSON.stringify({ step: r.step, when: r.when, inline });
