@@ -22,6 +22,7 @@ pub mod python;
 mod queue;
 mod runner;
 mod script;
+mod step;
 pub mod sys;
 pub mod template;
 pub mod torch;

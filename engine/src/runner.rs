@@ -18,12 +18,15 @@ use crate::events::{Event, EventSink};
 use crate::host::{Host, Interaction};
 use crate::js::{Bridge, Js, Scope, ScriptObj};
 use crate::kernel::Kernel;
-use crate::memory::{LocalChange, Memory};
+use crate::memory::Memory;
 use crate::methods::{self, Flow};
 use crate::plan::{Mode, PlanEntry, PLAN_STEP_LIMIT};
 use crate::process::StopHandle;
 use crate::pty::ShellProc;
 use crate::script::{self, Location};
+use crate::step::{self, modified, next_index, result_error, LocalDelta, LocalSync, StepMemory};
+
+pub use crate::step::INLINE;
 
 /// One run (or plan) and everything its scripts share.
 pub struct Run {
@@ -216,40 +219,10 @@ impl Run {
         })
     }
 
-    /// Asks the host. Questions that wait for a person (forms, pickers,
-    /// waits, missing variables) are asked on a helper thread, so stopping
-    /// the run releases it at once (C-036); the host's late answer is dropped.
+    /// Asks the host; a stop releases a question that waits for a person
+    /// (see [`crate::host::ask_releasable`]).
     pub fn interact(&self, what: Interaction) -> Result<Value, MethodError> {
-        let blocking = matches!(
-            what,
-            Interaction::Input { .. }
-                | Interaction::FilePicker { .. }
-                | Interaction::Wait { .. }
-                | Interaction::Env { .. }
-        );
-        if !blocking {
-            return self.host.interact(&what).map_err(MethodError::Failed);
-        }
-        let (tx, rx) = std::sync::mpsc::channel();
-        let host = self.host.clone();
-        std::thread::Builder::new()
-            .name("pinokio-ask".into())
-            .spawn(move || {
-                let _ = tx.send(host.interact(&what));
-            })
-            .map_err(|e| MethodError::Failed(format!("cannot ask the host: {e}")))?;
-        loop {
-            match rx.recv_timeout(Duration::from_millis(20)) {
-                Ok(answer) => return answer.map_err(MethodError::Failed),
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if self.stop.is_stopped() => {
-                    return Err(MethodError::Stopped)
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(MethodError::Failed("the host stopped answering".into()))
-                }
-            }
-        }
+        crate::host::ask_releasable(&self.host, &self.stop, what)
     }
 
     /// Runs `file` to its end and returns its last result (or what
@@ -466,32 +439,14 @@ impl Run {
         Ok(flow)
     }
 
-    /// `notify: true` or `notify: {html, href, target, features, type}` on a
-    /// step: a notification once the step succeeded (C-031).
+    /// Step-level `notify` once the step succeeded (C-031).
     fn step_notify(&self, ctx: &StepCtx<'_>, method: &str, step: &Value) -> MethodResult<()> {
+        let Some(params) = step::notify_params(step, ctx.index, method) else {
+            return Ok(());
+        };
         if ctx.is_plan() {
             return Ok(());
         }
-        let params = match step.get("notify") {
-            Some(Value::Bool(true)) => {
-                let uri = step
-                    .get("uri")
-                    .and_then(Value::as_str)
-                    .map(|u| format!("<b>uri</b> {u}<br>"))
-                    .unwrap_or_default();
-                serde_json::json!({
-                    "html": format!("<b>Step {} Finished</b><br>{uri}<b>method</b> {method}", ctx.index)
-                })
-            }
-            Some(Value::Object(o)) => {
-                let pick = |k: &str| o.get(k).cloned().unwrap_or(Value::Null);
-                serde_json::json!({
-                    "html": pick("html"), "href": pick("href"), "target": pick("target"),
-                    "features": pick("features"), "type": pick("type"),
-                })
-            }
-            _ => return Ok(()),
-        };
         ctx.ask(
             "notify",
             &params,
@@ -790,78 +745,6 @@ pub fn base_env(kernel: &Kernel, loc: &Location) -> BTreeMap<String, String> {
     env
 }
 
-/// Per-step memory, serialised straight to the JSON run.js reads.
-#[derive(serde::Serialize)]
-struct StepMemory<'a> {
-    input: &'a Value,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    args: Option<&'a Value>,
-    current: usize,
-    next: Option<usize>,
-    port: u16,
-    uri: &'a Path,
-    #[serde(rename = "__local", skip_serializing_if = "Option::is_none")]
-    local: Option<LocalDelta>,
-}
-
-/// The `local` version the template world of one walk has seen.
-#[derive(Default)]
-struct LocalSync {
-    version: u64,
-}
-
-/// A [`LocalChange`] as run.js applies it: `{full}` or `{set, del}`.
-#[derive(serde::Serialize)]
-struct LocalDelta {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    full: Option<Arc<Value>>,
-    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
-    set: serde_json::Map<String, Value>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    del: Vec<String>,
-}
-
-impl From<LocalChange> for LocalDelta {
-    fn from(c: LocalChange) -> Self {
-        let mut d = LocalDelta {
-            full: None,
-            set: serde_json::Map::new(),
-            del: Vec::new(),
-        };
-        match c {
-            LocalChange::Full(v) => d.full = Some(v),
-            LocalChange::Keys(keys) => {
-                for (k, v) in keys {
-                    match v {
-                        Some(v) => {
-                            d.set.insert(k, v);
-                        }
-                        None => d.del.push(k),
-                    }
-                }
-            }
-        }
-        d
-    }
-}
-
-/// Name under which a step whose `method` is a JS function runs.
-pub const INLINE: &str = "(inline function)";
-
-/// A file's modification time (None when it cannot be read).
-fn modified(p: &Path) -> Option<std::time::SystemTime> {
-    std::fs::metadata(p).and_then(|m| m.modified()).ok()
-}
-
-/// Pinokio halts on a result object with a truthy `error` (C-032).
-fn result_error(result: &Value) -> Option<String> {
-    let e = result.get("error").filter(|e| truthy(e))?;
-    Some(match (e, result.get("response")) {
-        (Value::String(s), _) => s.clone(),
-        (other, _) => other.to_string(),
-    })
-}
-
 /// Where a `jump`/`goto` goes.
 #[derive(Debug, Clone)]
 pub enum Target {
@@ -871,35 +754,6 @@ pub enum Target {
 
 fn step_method(step: &Value) -> Option<String> {
     step.get("method").and_then(Value::as_str).map(String::from)
-}
-
-/// `next: null` ends, a number or an id jumps (the first step with that
-/// id; a numeric string naming no id is an index), absence goes on.
-fn next_index(
-    step: &Value,
-    i: usize,
-    total: usize,
-    find_id: impl Fn(&str) -> Option<usize>,
-) -> Result<Option<usize>, String> {
-    match step.get("next") {
-        None => Ok((i + 1 < total).then_some(i + 1)),
-        Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => {
-            let n = n.as_u64().ok_or("`next` must be a step index or id")? as usize;
-            if n < total {
-                Ok(Some(n))
-            } else {
-                Err(format!("`next` {n} is past the last step ({})", total - 1))
-            }
-        }
-        Some(Value::String(id)) => find_id(id)
-            .or_else(|| id.parse::<usize>().ok().filter(|n| *n < total))
-            .map(Some)
-            .ok_or_else(|| format!("`next: \"{id}\"` matches no step id")),
-        Some(other) => Err(format!(
-            "`next` must be null, a step index or an id, not {other}"
-        )),
-    }
 }
 
 /// JavaScript truthiness of a JSON value.

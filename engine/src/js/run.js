@@ -57,11 +57,13 @@
   /** Evaluates the script afresh (top level, then the call of a
    * function/class export) and notes whether that touched the outside. */
   function evaluate(state) {
+    // Building `kernel` reads the environment: not the script's doing.
+    const kernel = kernelOf(state.dir, state.file), info = I.infoFor(state.dir);
     const t0 = touched;
     I.forget(state.file);
     const ex = unwrapDefault(I.loadFile(state.file).exports);
     const obj = typeof ex === "function" ? construct(ex) : ex;
-    const made = typeof obj === "function" ? obj(kernelOf(state.dir, state.file), I.infoFor(state.dir)) : obj;
+    const made = typeof obj === "function" ? obj(kernel, info) : obj;
     return Promise.resolve(made).then((o) => {
       if (!o || typeof o !== "object") {
         throw new Error(state.file + ": the script must export an object (or a function returning one)");
