@@ -30,6 +30,17 @@
   for (const o of [I.fs, I.fs.promises]) {
     for (const k of ["readFileSync", "readFile"]) if (typeof o[k] === "function") o[k] = counted(o[k]);
   }
+  // A script evaluated again before every step is compiled once per text:
+  // running the same module function again is what re-requiring does.
+  const compiled = new Map();
+  const compile = N.compile;
+  N.compile = function (src, file) {
+    const c = compiled.get(file);
+    if (c && c.src === src) return c.fn;
+    const fn = compile.call(this, src, file);
+    compiled.set(file, { src, fn });
+    return fn;
+  };
   Math.random = counted(Math.random);
   const RealDate = Date;
   function PDate(...a) {
