@@ -4,6 +4,8 @@
 //! CLI and tests.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -40,6 +42,8 @@ pub struct EnvVar {
     pub title: Option<String>,
     pub description: Option<String>,
     pub default: Option<String>,
+    /// Site whose stored keys (`<home>/key.json`) pre-fill the value.
+    pub host: Option<String>,
 }
 
 /// The engine's side of a person. Called from the run's thread; blocking
@@ -99,6 +103,49 @@ impl Host for AutoHost {
                 Ok(Value::Object(out))
             }
             _ => Ok(Value::Null),
+        }
+    }
+}
+
+/// Asks `host`. Questions that wait for a person (forms, pickers, waits,
+/// missing variables) are asked on a helper thread, so stopping the run
+/// releases it at once (C-036, as Pinokio rejects a pending `input` and
+/// resolves a pending `process.wait`); the host's late answer is dropped.
+pub(crate) fn ask_releasable(
+    host: &Arc<dyn Host>,
+    stop: &crate::process::StopHandle,
+    what: Interaction,
+) -> Result<Value, crate::error::MethodError> {
+    use crate::error::MethodError;
+    use std::sync::mpsc::RecvTimeoutError;
+    let blocking = matches!(
+        what,
+        Interaction::Input { .. }
+            | Interaction::FilePicker { .. }
+            | Interaction::Wait { .. }
+            | Interaction::Env { .. }
+    );
+    if !blocking {
+        return host.interact(&what).map_err(MethodError::Failed);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let host = host.clone();
+    std::thread::Builder::new()
+        .name("pinokio-ask".into())
+        .spawn(move || {
+            let _ = tx.send(host.interact(&what));
+        })
+        .map_err(|e| MethodError::Failed(format!("cannot ask the host: {e}")))?;
+    loop {
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok(answer) => return answer.map_err(MethodError::Failed),
+            Err(RecvTimeoutError::Timeout) if stop.is_stopped() => {
+                return Err(MethodError::Stopped)
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(MethodError::Failed("the host stopped answering".into()))
+            }
         }
     }
 }

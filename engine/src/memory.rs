@@ -11,38 +11,128 @@ use serde_json::{Map, Value};
 
 use crate::process::StopHandle;
 
-/// `local` variables keyed by absolute script path.
+/// `local` variables keyed by absolute script path. Each script's object is
+/// shared (`Arc`, copied on write) and versioned, so a run can hand its
+/// template world only what changed since the last step instead of the whole
+/// object (see [`Memory::changes`]).
 #[derive(Clone, Default)]
-pub struct Memory(Arc<Mutex<HashMap<PathBuf, Value>>>);
+pub struct Memory(Arc<Mutex<Locals>>);
+
+#[derive(Default)]
+struct Locals {
+    by_script: HashMap<PathBuf, Slot>,
+    /// Last version handed out; versions only grow, across all scripts.
+    version: u64,
+}
+
+struct Slot {
+    value: Arc<Value>,
+    version: u64,
+    /// Versions at or below this are not in `log` (a reader that old gets
+    /// the whole object).
+    floor: u64,
+    /// (version, top-level key) of recent writes, oldest first.
+    log: Vec<(u64, String)>,
+}
+
+/// Writes kept per script before older ones are summarised as "everything".
+const LOG_LIMIT: usize = 512;
+
+impl Slot {
+    /// Notes that `key` (its top-level part) changed at `version`, so
+    /// readers get only what changed since they last looked.
+    fn record(&mut self, version: u64, key: &str) {
+        self.version = version;
+        let top = key.split('.').next().unwrap_or(key).to_string();
+        self.log.push((version, top));
+        if self.log.len() > LOG_LIMIT {
+            let drop = self.log.len() - LOG_LIMIT / 2;
+            self.floor = self.log[drop - 1].0;
+            self.log.drain(..drop);
+        }
+    }
+}
+
+/// What changed in a script's `local` since a reader's version.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LocalChange {
+    /// The whole object (first read, after a clear, or too far behind).
+    Full(Arc<Value>),
+    /// Top-level keys with their new values (`None`: removed).
+    Keys(Vec<(String, Option<Value>)>),
+}
 
 impl Memory {
     /// The `local` object of a script (empty object when unset).
     pub fn local(&self, script: &Path) -> Value {
+        Value::clone(&self.local_shared(script))
+    }
+
+    /// [`Self::local`] without copying it.
+    pub fn local_shared(&self, script: &Path) -> Arc<Value> {
         let m = self.0.lock().expect("memory lock");
-        m.get(script)
-            .cloned()
-            .unwrap_or_else(|| Value::Object(Map::new()))
+        m.by_script
+            .get(script)
+            .map(|s| s.value.clone())
+            .unwrap_or_else(|| Arc::new(Value::Object(Map::new())))
     }
 
     /// Sets `key` (dotted paths allowed) in a script's `local`.
     pub fn set(&self, script: &Path, key: &str, value: Value) {
         let mut m = self.0.lock().expect("memory lock");
-        let entry = m
+        m.version += 1;
+        let version = m.version;
+        let slot = m
+            .by_script
             .entry(script.to_path_buf())
-            .or_insert_with(|| Value::Object(Map::new()));
-        crate::util::set_path(entry, key, value);
+            .or_insert_with(|| Slot {
+                value: Arc::new(Value::Object(Map::new())),
+                version,
+                floor: version,
+                log: Vec::new(),
+            });
+        crate::util::set_path(Arc::make_mut(&mut slot.value), key, value);
+        slot.record(version, key);
     }
 
     /// Removes `key` (dotted paths allowed) from a script's `local`.
     pub fn remove(&self, script: &Path, key: &str) {
-        if let Some(v) = self.0.lock().expect("memory lock").get_mut(script) {
-            crate::util::remove_path(v, key);
+        let mut m = self.0.lock().expect("memory lock");
+        m.version += 1;
+        let version = m.version;
+        if let Some(slot) = m.by_script.get_mut(script) {
+            crate::util::remove_path(Arc::make_mut(&mut slot.value), key);
+            slot.record(version, key);
         }
     }
 
     /// Forgets a script's `local` (non-daemon scripts, when they end).
     pub fn clear(&self, script: &Path) {
-        self.0.lock().expect("memory lock").remove(script);
+        self.0.lock().expect("memory lock").by_script.remove(script);
+    }
+
+    /// The version of a script's `local` now (0 when it has none) and what
+    /// changed since `since` (a version this returned before; 0 at first),
+    /// or `None` when nothing did.
+    pub fn changes(&self, script: &Path, since: u64) -> Option<(u64, LocalChange)> {
+        let m = self.0.lock().expect("memory lock");
+        let Some(slot) = m.by_script.get(script) else {
+            return (since != 0)
+                .then(|| (0, LocalChange::Full(Arc::new(Value::Object(Map::new())))));
+        };
+        if slot.version == since {
+            return None;
+        }
+        if since < slot.floor || since > slot.version {
+            return Some((slot.version, LocalChange::Full(slot.value.clone())));
+        }
+        let mut keys: Vec<(String, Option<Value>)> = Vec::new();
+        for (_, k) in slot.log.iter().rev().take_while(|(v, _)| *v > since) {
+            if !keys.iter().any(|(x, _)| x == k) {
+                keys.push((k.clone(), slot.value.get(k).cloned()));
+            }
+        }
+        Some((slot.version, LocalChange::Keys(keys)))
     }
 }
 

@@ -3,6 +3,7 @@
 //! (portable-pty calls `setsid`), so stopping signals whole groups and leaves
 //! no orphans behind.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -21,6 +22,10 @@ struct Inner {
     terminals: Mutex<Vec<Weak<ShellProc>>>,
     /// Terminal size asked for by a viewer (cols, rows); new shells get it too.
     size: Mutex<Option<(u16, u16)>>,
+    /// Scripts of the run being walked, innermost last, and which of them
+    /// started each group: a script's shells end with it (C-034).
+    scripts: Mutex<Vec<PathBuf>>,
+    owners: Mutex<Vec<(i32, PathBuf)>>,
 }
 
 /// Cloneable stop switch plus the process groups a run owns.
@@ -44,10 +49,43 @@ impl StopHandle {
 
     /// Records a process group started by the run.
     pub fn adopt(&self, pgid: i32) {
+        if let Some(script) = self.0.scripts.lock().expect("scripts lock").last() {
+            let owner = (pgid, script.clone());
+            self.0.owners.lock().expect("owners lock").push(owner);
+        }
         self.0.groups.lock().expect("groups lock").push(pgid);
         self.0.all_groups.lock().expect("groups lock").push(pgid);
         if self.is_stopped() {
             kill_group(pgid);
+        }
+    }
+
+    /// A script of the run starts walking (groups adopted now are its own).
+    pub(crate) fn enter_script(&self, script: &Path) {
+        let mut s = self.0.scripts.lock().expect("scripts lock");
+        s.push(script.to_path_buf());
+    }
+
+    /// The innermost script stopped walking.
+    pub(crate) fn leave_script(&self) {
+        self.0.scripts.lock().expect("scripts lock").pop();
+    }
+
+    /// Kills the groups `script` started (a non-daemon script's end).
+    pub(crate) fn kill_script(&self, script: &Path) {
+        let mine: Vec<i32> = {
+            let mut owners = self.0.owners.lock().expect("owners lock");
+            let (mine, rest) = owners.drain(..).partition(|(_, s)| s == script);
+            *owners = rest;
+            mine.into_iter().map(|(g, _)| g).collect()
+        };
+        self.0
+            .groups
+            .lock()
+            .expect("groups lock")
+            .retain(|g| !mine.contains(g));
+        for g in mine {
+            kill_group(g);
         }
     }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::error::{EngineError, MethodError};
+use crate::error::{EngineError, MethodError, MethodResult};
 use crate::events::{Event, EventSink};
 use crate::host::{Host, Interaction};
 use crate::js::{Bridge, Js, Scope, ScriptObj};
@@ -24,6 +24,9 @@ use crate::plan::{Mode, PlanEntry, PLAN_STEP_LIMIT};
 use crate::process::StopHandle;
 use crate::pty::ShellProc;
 use crate::script::{self, Location};
+use crate::step::{self, modified, next_index, result_error, LocalDelta, LocalSync, StepMemory};
+
+pub use crate::step::INLINE;
 
 /// One run (or plan) and everything its scripts share.
 pub struct Run {
@@ -50,6 +53,13 @@ pub struct StepCtx<'r> {
     pub loc: &'r Location,
     pub index: usize,
     pub scope: &'r Scope,
+    /// The script being walked (inline and module methods call into it).
+    pub script: &'r ScriptObj,
+    /// This step's `input` and the run's `args` (`req.input`, `req.args`).
+    pub input: &'r Value,
+    pub args: &'r Value,
+    /// How many steps the script has now (`req.total`).
+    pub total: usize,
 }
 
 impl StepCtx<'_> {
@@ -85,7 +95,7 @@ impl StepCtx<'_> {
         what: Interaction,
     ) -> Result<Value, MethodError> {
         self.emit_method(method, params);
-        self.run.host.interact(&what).map_err(MethodError::Failed)
+        self.run.interact(what)
     }
 
     pub fn emit_method(&self, method: &str, params: &Value) {
@@ -191,6 +201,8 @@ impl Run {
         self.port.set(None);
     }
 
+    /// The memory names as one JSON object (for renders outside the step
+    /// loop, e.g. `on` handlers with `event`).
     fn memory_json(
         &self,
         loc: &Location,
@@ -199,37 +211,23 @@ impl Run {
         index: usize,
         total: Option<usize>,
     ) -> Value {
-        let local = self.memory.local(&loc.file);
-        serde_json::to_value(self.step_memory(loc, input, args, &local, index, total))
-            .unwrap_or(Value::Null)
+        let local = self.memory.local_shared(&loc.file);
+        serde_json::json!({
+            "input": input, "args": args, "local": &*local, "global": &*local,
+            "current": index, "next": total.and_then(|t| (index + 1 < t).then_some(index + 1)),
+            "port": self.port(), "uri": &loc.file,
+        })
     }
 
-    /// The per-step names templates see on top of the script scope.
-    fn step_memory<'a>(
-        &self,
-        loc: &'a Location,
-        input: &'a Value,
-        args: &'a Value,
-        local: &'a Value,
-        index: usize,
-        total: Option<usize>,
-    ) -> StepMemory<'a> {
-        StepMemory {
-            input,
-            args,
-            local,
-            global: local,
-            current: index,
-            next: total.and_then(|t| (index + 1 < t).then_some(index + 1)),
-            port: self.port(),
-            uri: &loc.file,
-            event: input,
-        }
+    /// Asks the host; a stop releases a question that waits for a person
+    /// (see [`crate::host::ask_releasable`]).
+    pub fn interact(&self, what: Interaction) -> Result<Value, MethodError> {
+        crate::host::ask_releasable(&self.host, &self.stop, what)
     }
 
     /// Runs `file` to its end and returns its last result (or what
     /// `script.return` returned). Top-level daemon scripts wait here until
-    /// stopped or until their processes are gone.
+    /// stopped.
     pub fn run_script(&self, file: &Path, args: Value, top: bool) -> Result<Value, EngineError> {
         let loc = Location::new(&self.kernel.home, file);
         if self.root_app.borrow().is_none() {
@@ -244,20 +242,18 @@ impl Run {
             return Err(load_err("no such file".into()));
         }
         let script = self.js.load_script(&loc.file).map_err(|e| load_err(e.0))?;
-        let steps = script
-            .json
-            .get("run")
-            .and_then(Value::as_array)
-            .cloned()
-            .ok_or_else(|| EngineError::Shape {
+        if !matches!(script.run.as_str(), "array" | "function") {
+            return Err(EngineError::Shape {
                 app: loc.app.clone(),
                 file: loc.file.clone(),
-                message: "the script has no `run` array of steps".into(),
-            })?;
-        let scope = self
-            .js
-            .scope(&loc.file, &loc.dir, &script)
-            .map_err(|e| load_err(e.0))?;
+                message: format!(
+                    "missing or invalid attribute: run (the script has no `run` array of steps: it is {}; \
+                     give a non-empty array, or a function returning one)",
+                    script.run
+                ),
+            });
+        }
+        let scope = self.js.scope_of(&script).map_err(|e| load_err(e.0))?;
         let daemon = script.json.get("daemon").is_some_and(truthy);
         self.events.emit(Event::ScriptStart {
             script: loc.file.clone(),
@@ -265,10 +261,12 @@ impl Run {
         });
         let registered =
             self.mode == Mode::Run && self.kernel.registry.insert(&loc.file, self.stop.clone());
+        self.stop.enter_script(&loc.file);
         let result = self
             .ensure_env(&loc, &script.json)
             .and_then(|_| self.ensure_requirements(&loc, &script.json, top))
-            .and_then(|_| self.walk(&loc, &script, &steps, &scope, args));
+            .and_then(|_| self.walk(&loc, &script, &scope, args));
+        self.stop.leave_script();
         // A run that started a daemon (itself or via `script.start`) keeps
         // its processes until stopped.
         let hold = top && self.mode == Mode::Run && (daemon || !self.detached.borrow().is_empty());
@@ -280,23 +278,19 @@ impl Run {
         result
     }
 
+    /// The step loop (spec §2.2). Step 0's `input` is the launch params,
+    /// like `args`; a skipped step hands `null` to the next one.
     fn walk(
         &self,
         loc: &Location,
         script: &ScriptObj,
-        steps: &[Value],
         scope: &Scope,
-        args: Value,
+        mut args: Value,
     ) -> Result<Value, EngineError> {
-        let total = steps.len();
-        // Like Pinokio, the params a script was started with are also the
-        // first step's `input`.
-        let first_input = match &args {
-            Value::Object(m) if !m.is_empty() => args.clone(),
-            _ => Value::Null,
-        };
-        let (mut i, mut input) = (0usize, first_input);
-        while i < total {
+        let mut sync = LocalSync::default();
+        let (mut total, mut prepared, mut mtime) = (0usize, false, modified(&loc.file));
+        let (mut i, mut input) = (0usize, args.clone());
+        loop {
             if self.stop.is_stopped() {
                 return Err(EngineError::Stopped {
                     app: loc.app.clone(),
@@ -304,18 +298,6 @@ impl Run {
                 });
             }
             self.count_step(loc)?;
-            let local = self.memory.local(&loc.file);
-            let mem = self.step_memory(loc, &input, &args, &local, i, Some(total));
-            let mem = serde_json::to_string(&mem).unwrap_or_default();
-            if self.events.is_connected() {
-                self.events.emit(Event::Memory {
-                    script: loc.file.clone(),
-                    index: i,
-                    input: input.clone(),
-                    local,
-                    args: args.clone(),
-                });
-            }
             let step_err = |method: &str, message: String| EngineError::Step {
                 app: loc.app.clone(),
                 file: loc.file.clone(),
@@ -323,16 +305,52 @@ impl Run {
                 method: method.to_string(),
                 message,
             };
-            let (step, when) = self
+            // Pinokio evaluates the script again before every step (§1.1):
+            // scripts whose result can change each time, others when edited.
+            let now = modified(&loc.file);
+            let reload = prepared && now != mtime;
+            if !prepared || reload || script.dynamic {
+                mtime = now;
+                let mem = self.step_json(loc, &input, Some(&args), i, None, &mut sync);
+                total = self
+                    .js
+                    .prepare(script, reload, &mem)
+                    .map_err(|e| step_err("load", e.0))?;
+                prepared = true;
+            }
+            if i >= total {
+                break;
+            }
+            let mem = self.step_json(loc, &input, None, i, Some(total), &mut sync);
+            if self.events.is_connected() {
+                self.events.emit(Event::Memory {
+                    script: loc.file.clone(),
+                    index: i,
+                    input: input.clone(),
+                    local: self.memory.local_shared(&loc.file),
+                    args: args.clone(),
+                });
+            }
+            let rendered = self
                 .js
-                .render_step(script, "run", i, scope, &mem)
+                .render_step(script, i, &mem)
                 .map_err(|e| step_err("render", e.0))?;
-            if when == Some(false) {
+            if rendered.when == Some(false) {
+                // The step's own `next` is ignored and the following step
+                // gets no input (C-023, C-024).
+                input = Value::Null;
                 i += 1;
+                if i >= total {
+                    break;
+                }
                 continue;
             }
-            let method = step_method(&step)
-                .ok_or_else(|| step_err("?", "the step has no `method`".into()))?;
+            let step = rendered.step;
+            let method = match rendered.inline {
+                true => INLINE.to_string(),
+                false => step_method(&step)
+                    .ok_or_else(|| step_err("?", "the step has no `method`".into()))?,
+            };
             self.events.emit(Event::StepStart {
                 script: loc.file.clone(),
                 index: i,
@@ -344,8 +362,12 @@ impl Run {
                 loc,
                 index: i,
                 scope,
+                script,
+                input: &input,
+                args: &args,
+                total,
             };
-            let flow = methods::dispatch(&ctx, &method, &step).map_err(|e| match e {
+            let flow = self.run_step(&ctx, &method, &step).map_err(|e| match e {
                 MethodError::Stopped => EngineError::Stopped {
                     app: loc.app.clone(),
                     file: loc.file.clone(),
@@ -355,34 +377,124 @@ impl Run {
             })?;
             match flow {
                 Flow::Next(result) => {
-                    self.store_returns(&ctx, &step, &result)
-                        .map_err(|m| step_err(&method, m))?;
-                    self.events.emit(Event::StepEnd {
-                        script: loc.file.clone(),
-                        index: i,
-                        result: result.clone(),
-                    });
+                    let next =
+                        next_index(&step, i, total, |id| self.js.find_step(script, id, false))
+                            .map_err(|m| step_err(&method, m))?;
                     input = result;
-                    match next_index(&step, i, steps).map_err(|m| step_err(&method, m))? {
+                    match next {
                         Some(n) => i = n,
                         None => break,
                     }
                 }
                 Flow::Jump(target, result) => {
                     input = result;
-                    i = target.resolve(steps).ok_or_else(|| {
+                    i = match &target {
+                        Target::Index(n) => (*n < total).then_some(*n),
+                        Target::Id(id) => self.js.find_step(script, id, true),
+                    }
+                    .ok_or_else(|| {
                         step_err(&method, format!("jump target {target:?} matches no step"))
                     })?;
                 }
                 Flow::Restart(new_args) => {
+                    // Starts over in place: `sync` keeps its version, so the
+                    // cleared `local` reaches the script as a whole (empty).
                     self.stop.kill_all();
                     self.memory.clear(&loc.file);
-                    let args = new_args.unwrap_or(args);
-                    return self.walk(loc, script, steps, scope, args);
+                    if let Some(a) = new_args {
+                        args = a;
+                    }
+                    (i, input, prepared) = (0, args.clone(), false);
                 }
             }
         }
         Ok(input)
+    }
+
+    /// Calls one rendered step's method (one at a time with `queue: true`),
+    /// then applies what Pinokio does with its result: a truthy `error`
+    /// halts, `returns` stores it, step-level `notify` tells the person.
+    fn run_step(&self, ctx: &StepCtx<'_>, method: &str, step: &Value) -> MethodResult<Flow> {
+        let _turn = match step.get("queue").is_some_and(truthy) && ctx.run.mode == Mode::Run {
+            true => Some(crate::queue::wait_turn(
+                &crate::queue::key(ctx, method, step),
+                &self.stop,
+            )?),
+            false => None,
+        };
+        let flow = match method == INLINE {
+            true => methods::inline(ctx)?,
+            false => methods::dispatch(ctx, method, step)?,
+        };
+        let result = match &flow {
+            Flow::Next(v) | Flow::Jump(_, v) => v,
+            Flow::Restart(_) => return Ok(flow),
+        };
+        if let Some(message) = result_error(result) {
+            return Err(MethodError::Failed(message));
+        }
+        self.store_returns(ctx, step, result)
+            .map_err(MethodError::Failed)?;
+        self.step_notify(ctx, method, step)?;
+        self.events.emit(Event::StepEnd {
+            script: ctx.loc.file.clone(),
+            index: ctx.index,
+            result: result.clone(),
+        });
+        if self.stop.is_stopped() {
+            // A result that arrives after a stop is dropped (§2.2 step 10).
+            return Err(MethodError::Stopped);
+        }
+        Ok(flow)
+    }
+
+    /// Step-level `notify` once the step succeeded (C-031).
+    fn step_notify(&self, ctx: &StepCtx<'_>, method: &str, step: &Value) -> MethodResult<()> {
+        let Some(params) = step::notify_params(step, ctx.index, method) else {
+            return Ok(());
+        };
+        if ctx.is_plan() {
+            return Ok(());
+        }
+        ctx.ask(
+            "notify",
+            &params,
+            Interaction::Notify {
+                script: ctx.loc.file.clone(),
+                params: params.clone(),
+            },
+        )
+        .map(|_| ())
+    }
+
+    /// Per-step memory as JSON for the template world. `args` goes with the
+    /// first render only; `local` as what changed since the last step.
+    fn step_json(
+        &self,
+        loc: &Location,
+        input: &Value,
+        args: Option<&Value>,
+        index: usize,
+        total: Option<usize>,
+        sync: &mut LocalSync,
+    ) -> String {
+        let local = self
+            .memory
+            .changes(&loc.file, sync.version)
+            .map(|(version, change)| {
+                sync.version = version;
+                LocalDelta::from(change)
+            });
+        let mem = StepMemory {
+            input,
+            args,
+            current: index,
+            next: total.and_then(|t| (index + 1 < t).then_some(index + 1)),
+            port: self.port(),
+            uri: &loc.file,
+            local,
+        };
+        serde_json::to_string(&mem).unwrap_or_default()
     }
 
     fn count_step(&self, loc: &Location) -> Result<(), EngineError> {
@@ -430,10 +542,19 @@ impl Run {
     /// and saves the answers there (plans only note them).
     fn ensure_env(&self, loc: &Location, script: &Value) -> Result<(), EngineError> {
         let have = script::read_env_file(&loc.env_file());
+        let keys = script::KeyStore::new(&self.kernel.home);
         let missing: Vec<_> = script::env_prerequisites(script)
             .into_iter()
             .filter(|v| {
-                have.get(&v.key).is_none_or(|x| x.is_empty()) && std::env::var(&v.key).is_err()
+                have.get(&v.key).is_none_or(|x| x.is_empty())
+                    && std::env::var(&v.key).map_or(true, |x| x.is_empty())
+            })
+            .map(|mut v| {
+                // A stored key for the entry's site pre-fills the form (C-010).
+                if let Some(k) = v.host.as_deref().and_then(|h| keys.first(h)) {
+                    v.default = Some(k);
+                }
+                v
             })
             .collect();
         if missing.is_empty() || self.mode == Mode::Plan {
@@ -445,13 +566,18 @@ impl Run {
             message,
         };
         let answer = self
-            .host
-            .interact(&Interaction::Env {
+            .interact(Interaction::Env {
                 script: loc.file.clone(),
                 vars: missing.clone(),
             })
-            .map_err(|m| fail(format!("missing environment variables: {m}")))?;
-        let values = missing
+            .map_err(|e| match e {
+                MethodError::Stopped => EngineError::Stopped {
+                    app: loc.app.clone(),
+                    file: loc.file.clone(),
+                },
+                other => fail(format!("missing environment variables: {other}")),
+            })?;
+        let values: BTreeMap<String, String> = missing
             .iter()
             .map(|v| {
                 (
@@ -463,6 +589,12 @@ impl Run {
                 )
             })
             .collect();
+        for v in &missing {
+            if let (Some(host), Some(value)) = (&v.host, values.get(&v.key)) {
+                keys.remember(host, value)
+                    .map_err(|e| fail(format!("cannot write {}: {e}", keys.path().display())))?;
+            }
+        }
         script::update_env_file(&loc.env_file(), &values)
             .map_err(|e| fail(format!("cannot write {}: {e}", loc.env_file().display())))
     }
@@ -534,13 +666,25 @@ impl Run {
             .and_then(|s| s.json.get("requires").cloned())
     }
 
-    /// Daemon scripts keep running after their last step until stopped (or
-    /// until every process they started has exited).
+    /// Daemon scripts keep running after their last step until stopped,
+    /// even when their processes exit (C-035: Pinokio keeps them "running"
+    /// with their `local`); the terminal is told once when nothing is left.
     fn hold_daemon(&self, loc: &Location) -> Result<(), EngineError> {
         self.events.emit(Event::DaemonReady {
             script: loc.file.clone(),
         });
-        while !self.stop.is_stopped() && self.stop.any_alive() {
+        let mut told = false;
+        while !self.stop.is_stopped() {
+            if !told && !self.stop.any_alive() {
+                told = true;
+                self.events.emit(Event::Output {
+                    script: loc.file.clone(),
+                    shell: "daemon".into(),
+                    data: b"[pinokio] every process of this daemon script has exited; \
+                        it stays running (as in Pinokio) until it is stopped\r\n"
+                        .to_vec(),
+                });
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
         Ok(())
@@ -561,6 +705,11 @@ impl Run {
             self.memory.clear(&loc.file);
             if registered {
                 self.kernel.registry.remove(&loc.file);
+            }
+            // The shells this script started end with it (C-034); a
+            // daemon's are kept until the run ends.
+            if !top && !daemon {
+                self.stop.kill_script(&loc.file);
             }
         }
         if top {
@@ -605,20 +754,6 @@ pub fn base_env(kernel: &Kernel, loc: &Location) -> BTreeMap<String, String> {
     env
 }
 
-/// Per-step memory, serialised straight to the JSON the JS side reads.
-#[derive(serde::Serialize)]
-struct StepMemory<'a> {
-    input: &'a Value,
-    args: &'a Value,
-    local: &'a Value,
-    global: &'a Value,
-    current: usize,
-    next: Option<usize>,
-    port: u16,
-    uri: &'a Path,
-    event: &'a Value,
-}
-
 /// Where a `jump`/`goto` goes.
 #[derive(Debug, Clone)]
 pub enum Target {
@@ -626,43 +761,8 @@ pub enum Target {
     Id(String),
 }
 
-impl Target {
-    fn resolve(&self, steps: &[Value]) -> Option<usize> {
-        match self {
-            Target::Index(i) => (*i < steps.len()).then_some(*i),
-            Target::Id(id) => script::step_by_id(steps, id),
-        }
-    }
-}
-
 fn step_method(step: &Value) -> Option<String> {
     step.get("method").and_then(Value::as_str).map(String::from)
-}
-
-/// `next: null` ends, a number or an id jumps, absence goes on.
-fn next_index(step: &Value, i: usize, steps: &[Value]) -> Result<Option<usize>, String> {
-    match step.get("next") {
-        None => Ok((i + 1 < steps.len()).then_some(i + 1)),
-        Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => {
-            let n = n.as_u64().ok_or("`next` must be a step index or id")? as usize;
-            if n < steps.len() {
-                Ok(Some(n))
-            } else {
-                Err(format!(
-                    "`next` {n} is past the last step ({})",
-                    steps.len() - 1
-                ))
-            }
-        }
-        Some(Value::String(id)) => script::step_by_id(steps, id)
-            .or_else(|| id.parse::<usize>().ok().filter(|n| *n < steps.len()))
-            .map(Some)
-            .ok_or_else(|| format!("`next: \"{id}\"` matches no step id")),
-        Some(other) => Err(format!(
-            "`next` must be null, a step index or an id, not {other}"
-        )),
-    }
 }
 
 /// JavaScript truthiness of a JSON value.

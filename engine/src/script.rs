@@ -1,6 +1,6 @@
 //! Where a script lives and what it declares: its app (the folder under
 //! `<home>/api/`), the app's ENVIRONMENT file, the script's `env`
-//! prerequisites, and the `run` steps' ids.
+//! prerequisites and the home's shared key store (`key.json`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -96,10 +96,18 @@ pub fn update_env_file(path: &Path, values: &BTreeMap<String, String>) -> std::i
     std::fs::write(path, lines.join("\n") + "\n")
 }
 
-/// The `env` prerequisites a script declares: strings or `{key, title, description, default}`.
+/// The environment prerequisites a script declares: its `pre` list, else
+/// its `env` list (C-011); entries are `{key | env, title, description,
+/// default, host}` objects (or, leniently, bare names).
 pub fn env_prerequisites(script: &Value) -> Vec<EnvVar> {
-    let Some(list) = script.get("env").and_then(Value::as_array) else {
+    let Some(list) = ["pre", "env"]
+        .iter()
+        .find_map(|k| script.get(*k).and_then(Value::as_array))
+    else {
         return vec![];
+    };
+    let text = |o: &serde_json::Map<String, Value>, k: &str| {
+        o.get(k).and_then(Value::as_str).map(String::from)
     };
     list.iter()
         .filter_map(|e| match e {
@@ -108,24 +116,72 @@ pub fn env_prerequisites(script: &Value) -> Vec<EnvVar> {
                 title: None,
                 description: None,
                 default: None,
+                host: None,
             }),
             Value::Object(o) => Some(EnvVar {
-                key: o.get("key")?.as_str()?.to_string(),
-                title: o.get("title").and_then(Value::as_str).map(String::from),
-                description: o
-                    .get("description")
-                    .and_then(Value::as_str)
-                    .map(String::from),
+                key: text(o, "key").or_else(|| text(o, "env"))?,
+                title: text(o, "title"),
+                description: text(o, "description"),
                 default: o.get("default").map(crate::util::scalar_string),
+                host: text(o, "host"),
             }),
             _ => None,
         })
         .collect()
 }
 
-/// Index of the step whose `id` is `id`.
-pub fn step_by_id(steps: &[Value], id: &str) -> Option<usize> {
-    steps
-        .iter()
-        .position(|s| s.get("id").and_then(Value::as_str) == Some(id))
+/// The home's shared key store, `<home>/key.json`: `{ "<host>": [values] }`.
+/// Env prerequisites with a `host` are pre-filled from it and their answers
+/// are added to it (C-010).
+pub struct KeyStore {
+    path: PathBuf,
+}
+
+impl KeyStore {
+    pub fn new(home: &Path) -> Self {
+        KeyStore {
+            path: home.join("key.json"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn read(&self) -> serde_json::Map<String, Value> {
+        std::fs::read_to_string(&self.path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .and_then(|v| v.as_object().cloned())
+            .unwrap_or_default()
+    }
+
+    /// The first key stored for `host`.
+    pub fn first(&self, host: &str) -> Option<String> {
+        match self.read().get(host)? {
+            Value::Array(a) => a.iter().find_map(|v| v.as_str().map(String::from)),
+            Value::String(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    /// Adds `value` to `host`'s keys (once; empty values are not stored).
+    pub fn remember(&self, host: &str, value: &str) -> std::io::Result<()> {
+        if value.is_empty() {
+            return Ok(());
+        }
+        let mut all = self.read();
+        let list = match all.remove(host) {
+            Some(Value::Array(a)) => a,
+            Some(Value::String(s)) => vec![Value::String(s)],
+            _ => vec![],
+        };
+        let mut list = list;
+        if !list.iter().any(|v| v.as_str() == Some(value)) {
+            list.push(Value::String(value.to_string()));
+        }
+        all.insert(host.to_string(), Value::Array(list));
+        let text = serde_json::to_string_pretty(&Value::Object(all)).unwrap_or_default();
+        std::fs::write(&self.path, text + "\n")
+    }
 }

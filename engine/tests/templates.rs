@@ -19,7 +19,9 @@ fn whole_value_template_keeps_its_type() {
     );
     assert_eq!(
         out,
-        json!({ "n": 42, "b": true, "o": { "n": 42 }, "s": "n=42" })
+        // Only a string that is exactly one template keeps the type
+        // (spec §3.2); surrounding spaces make it embedded text.
+        json!({ "n": 42, "b": " true ", "o": { "n": 42 }, "s": "n=42" })
     );
 }
 

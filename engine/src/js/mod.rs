@@ -10,14 +10,14 @@ use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use rquickjs::{
-    CatchResultExt, Context, Ctx, Function, Object, Persistent, Promise, Runtime, Value,
-};
+use rquickjs::{CatchResultExt, Context, Ctx, Function, Object, Persistent, Promise, Runtime};
 use serde_json::Value as Json;
 
 pub use natives::Bridge;
 
+const TEMPLATE: &str = include_str!("template.js");
 const PRELUDE: &str = include_str!("prelude.js");
+const RUN: &str = include_str!("run.js");
 
 /// A JS-side failure, already formatted with message and stack.
 #[derive(Debug, Clone)]
@@ -31,12 +31,28 @@ impl std::fmt::Display for JsError {
 
 type JsResult<T> = Result<T, JsError>;
 
-/// A script object kept alive inside the runtime, with its JSON view.
+/// A loaded script: its run state inside the runtime (run.js), with the
+/// JSON view Rust inspects.
 #[derive(Clone)]
 pub struct ScriptObj {
     obj: Persistent<Object<'static>>,
-    /// The script with functions dropped: what Rust inspects (`run`, `daemon`, `env`).
+    /// The script with functions dropped (`daemon`, `env`, `requires`...).
     pub json: Json,
+    /// Evaluated again before every step: its evaluation touched the world
+    /// outside the script (files, env, clock, terminal...; see run.js).
+    pub dynamic: bool,
+    /// Shape of `run`: `array`, `empty`, `function`, `none` or `invalid`.
+    pub run: String,
+}
+
+/// A rendered step as the runner sees it.
+pub struct RenderedStep {
+    /// The step with templates rendered and functions dropped.
+    pub step: Json,
+    /// The `when` verdict, `None` without a `when`.
+    pub when: Option<bool>,
+    /// The step's `method` is a JS function (called with [`Js::call_step`]).
+    pub inline: bool,
 }
 
 /// The memory scope of one script: `self`, `kernel`, helpers. Per-step values
@@ -76,9 +92,11 @@ impl Js {
             ctx.globals()
                 .set("__native", natives)
                 .map_err(|e| JsError(e.to_string()))?;
-            ctx.eval::<(), _>(PRELUDE)
-                .catch(&ctx)
-                .map_err(|e| JsError(e.to_string()))?;
+            for src in [TEMPLATE, PRELUDE, RUN] {
+                ctx.eval::<(), _>(src)
+                    .catch(&ctx)
+                    .map_err(|e| JsError(e.to_string()))?;
+            }
             let f: Function = api(&ctx)?.get("renderStepAt").map_err(err(&ctx))?;
             Ok(Persistent::save(&ctx, f))
         })?;
@@ -106,42 +124,47 @@ impl Js {
     }
 
     /// Loads a script file through `require` and resolves its shape: plain
-    /// object, (async) function of `(kernel, info)`, or class.
+    /// object, (async) function of `(kernel, info)`, class, `default` export.
     pub fn load_script(&self, file: &Path) -> JsResult<ScriptObj> {
         let file = file.to_string_lossy().into_owned();
         self.guarded(LOAD_LIMIT, |ctx| {
             let api = api(&ctx)?;
-            let load: Function = api.get("load").map_err(err(&ctx))?;
-            let promise: Promise = load.call((file.clone(),)).catch(&ctx).map_err(caught)?;
-            let value: Value = finish(&ctx, promise)?;
-            let obj = value.as_object().cloned().ok_or_else(|| {
-                JsError(format!(
-                    "{file}: the script must export an object (or a function returning one)"
-                ))
-            })?;
-            let json = to_json(&ctx, &api, obj.clone().into_value())?;
+            let open: Function = api.get("open").map_err(err(&ctx))?;
+            let promise: Promise = open.call((file.clone(),)).catch(&ctx).map_err(caught)?;
+            let state: Object = finish(&ctx, promise)?;
+            let meta: String = state.get("meta").map_err(err(&ctx))?;
+            let mut meta: Json = serde_json::from_str(&meta).map_err(|e| JsError(e.to_string()))?;
             Ok(ScriptObj {
-                obj: Persistent::save(&ctx, obj),
-                json,
+                obj: Persistent::save(&ctx, state),
+                json: meta["json"].take(),
+                dynamic: meta["dynamic"].as_bool().unwrap_or(false),
+                run: meta["run"].as_str().unwrap_or("none").to_string(),
             })
         })
     }
 
-    /// Builds the memory scope for a script run from `cwd`.
-    pub fn scope(&self, file: &Path, cwd: &Path, script: &ScriptObj) -> JsResult<Scope> {
+    /// The memory scope of a loaded script (`self`, `kernel`, helpers).
+    pub fn scope_of(&self, script: &ScriptObj) -> JsResult<Scope> {
         self.guarded(RENDER_LIMIT, |ctx| {
+            let state = script.obj.clone().restore(&ctx).map_err(err(&ctx))?;
+            let scope: Object = state.get("scope").map_err(err(&ctx))?;
+            Ok(Scope(Persistent::save(&ctx, scope)))
+        })
+    }
+
+    /// Before a step: evaluates the script again when it must (`reload`:
+    /// its file changed) and resolves its steps. Returns how many there are.
+    pub fn prepare(&self, script: &ScriptObj, reload: bool, memory: &str) -> JsResult<usize> {
+        self.guarded(LOAD_LIMIT, |ctx| {
             let api = api(&ctx)?;
-            let f: Function = api.get("scope").map_err(err(&ctx))?;
-            let me = script.obj.clone().restore(&ctx).map_err(err(&ctx))?;
-            let scope: Object = f
-                .call((
-                    file.to_string_lossy().into_owned(),
-                    cwd.to_string_lossy().into_owned(),
-                    me,
-                ))
+            let f: Function = api.get("prepare").map_err(err(&ctx))?;
+            let state = script.obj.clone().restore(&ctx).map_err(err(&ctx))?;
+            let p: Promise = f
+                .call((state, reload, memory))
                 .catch(&ctx)
                 .map_err(caught)?;
-            Ok(Scope(Persistent::save(&ctx, scope)))
+            let n: f64 = finish(&ctx, p)?;
+            Ok(n as usize)
         })
     }
 
@@ -160,31 +183,70 @@ impl Js {
         })
     }
 
-    /// Renders step `index` of `script[key]` with `memory` (a JSON object of
-    /// the per-step values). Returns the rendered step and its `when` verdict.
+    /// Renders step `index` of a prepared script with `memory` (a JSON
+    /// object of the per-step values, see the runner's `StepMemory`).
     pub fn render_step(
         &self,
         script: &ScriptObj,
-        key: &str,
         index: usize,
-        scope: &Scope,
         memory: &str,
-    ) -> JsResult<(Json, Option<bool>)> {
+    ) -> JsResult<RenderedStep> {
         self.guarded(RENDER_LIMIT, |ctx| {
-            let me = script.obj.clone().restore(&ctx).map_err(err(&ctx))?;
-            let scope = scope.0.clone().restore(&ctx).map_err(err(&ctx))?;
+            let state = script.obj.clone().restore(&ctx).map_err(err(&ctx))?;
             let f = self
                 .render_step_fn
                 .clone()
                 .restore(&ctx)
                 .map_err(err(&ctx))?;
             let out: String = f
-                .call((me, key, index as u32, scope, memory))
+                .call((state, index as u32, memory))
                 .catch(&ctx)
                 .map_err(caught)?;
             let mut v: Json = serde_json::from_str(&out).map_err(|e| JsError(e.to_string()))?;
-            let when = v.get("when").and_then(Json::as_bool);
-            Ok((v["step"].take(), when))
+            Ok(RenderedStep {
+                step: v["step"].take(),
+                when: v["when"].as_bool(),
+                inline: v["inline"].as_bool().unwrap_or(false),
+            })
+        })
+    }
+
+    /// Index of the first (or, with `last`, the last) step whose `id` is `id`.
+    pub fn find_step(&self, script: &ScriptObj, id: &str, last: bool) -> Option<usize> {
+        self.guarded(RENDER_LIMIT, |ctx| {
+            let api = api(&ctx)?;
+            let f: Function = api.get("findStep").map_err(err(&ctx))?;
+            let state = script.obj.clone().restore(&ctx).map_err(err(&ctx))?;
+            let at: i32 = f.call((state, id, last)).catch(&ctx).map_err(caught)?;
+            Ok(usize::try_from(at).ok())
+        })
+        .ok()
+        .flatten()
+    }
+
+    /// Calls the last rendered step's own `method` function (`module`
+    /// `None`), or `method` of the JS module at `module`, with
+    /// `(req, ondata, kernel)`; `req` is the rendered step plus `extra`.
+    pub fn call_step(
+        &self,
+        script: &ScriptObj,
+        module: Option<&Path>,
+        method: &str,
+        extra: &Json,
+    ) -> JsResult<Json> {
+        let file = module
+            .map(|m| m.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.guarded(LOAD_LIMIT, |ctx| {
+            let api = api(&ctx)?;
+            let f: Function = api.get("callStep").map_err(err(&ctx))?;
+            let state = script.obj.clone().restore(&ctx).map_err(err(&ctx))?;
+            let p: Promise = f
+                .call((state, file, method.to_string(), extra.to_string()))
+                .catch(&ctx)
+                .map_err(caught)?;
+            let out: String = finish(&ctx, p)?;
+            serde_json::from_str(&out).map_err(|e| JsError(e.to_string()))
         })
     }
 
@@ -200,18 +262,6 @@ impl Js {
                 .map_err(caught)?;
             serde_json::from_str(&out).map_err(|e| JsError(e.to_string()))
         })
-    }
-
-    /// Calls `method` of the JS module at `file` with `(req, ondata, kernel)`.
-    pub fn call_module(&self, file: &Path, method: &str, req: &Json) -> JsResult<Json> {
-        self.call_api_async(
-            "callModule",
-            (
-                file.to_string_lossy().into_owned(),
-                method.to_string(),
-                req.to_string(),
-            ),
-        )
     }
 
     /// Evaluates a launcher file (`pinokio.js`) and renders its menu.
@@ -249,12 +299,6 @@ impl Js {
 
 fn api<'js>(ctx: &Ctx<'js>) -> JsResult<Object<'js>> {
     ctx.globals().get("__pinokio").map_err(err(ctx))
-}
-
-fn to_json<'js>(ctx: &Ctx<'js>, api: &Object<'js>, v: Value<'js>) -> JsResult<Json> {
-    let f: Function = api.get("toJson").map_err(err(ctx))?;
-    let s: String = f.call((v,)).catch(ctx).map_err(caught)?;
-    serde_json::from_str(&s).map_err(|e| JsError(e.to_string()))
 }
 
 /// Drives the QuickJS job queue until `p` settles. A promise that can never

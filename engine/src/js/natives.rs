@@ -99,13 +99,19 @@ pub fn install<'js>(ctx: &Ctx<'js>, bridge: Rc<dyn Bridge>) -> Result<Object<'js
     o.set(
         "b64encode",
         Function::new(ctx.clone(), |s: String| {
-            crate::util::b64encode(s.as_bytes())
+            // A binary string (one char per byte) from the prelude's Buffer.
+            let bytes: Vec<u8> = s.chars().map(|c| c as u32 as u8).collect();
+            crate::util::b64encode(&bytes)
         })?,
     )?;
     o.set(
         "b64decode",
         Function::new(ctx.clone(), |s: String| {
-            String::from_utf8_lossy(&crate::util::b64decode(&s)).into_owned()
+            // Bytes as a binary string, so no byte is lost (see Buffer).
+            crate::util::b64decode(&s)
+                .into_iter()
+                .map(char::from)
+                .collect::<String>()
         })?,
     )?;
     o.set(

@@ -107,30 +107,36 @@
   };
 
   // -------------------------------------------------------------- Buffer --
+  // Bytes are kept as a binary string (one char per byte, like Node's
+  // "latin1"), so base64 data survives rendering and reaches methods as bytes.
+  const utf8Encode = (s) => { try { return unescape(encodeURIComponent(s)); } catch (e) { return s; } };
+  const utf8Decode = (b) => { try { return decodeURIComponent(escape(b)); } catch (e) { return b; } };
   class Buffer {
-    constructor(text) { this._t = text; this.length = text.length; }
+    constructor(bytes) { this._t = bytes; this.length = bytes.length; }
     static from(x, enc) {
       if (x instanceof Buffer) return new Buffer(x._t);
+      if (Array.isArray(x)) return new Buffer(String.fromCharCode(...x.map((b) => b & 255)));
       x = String(x);
       if (enc === "base64") return new Buffer(N.b64decode(x));
       if (enc === "hex") return new Buffer(x.replace(/../g, (h) => String.fromCharCode(parseInt(h, 16))));
-      return new Buffer(x);
+      if (enc === "latin1" || enc === "binary") return new Buffer(x);
+      return new Buffer(utf8Encode(x));
     }
     static isBuffer(x) { return x instanceof Buffer; }
     // A Buffer that crossed to Rust as Node's JSON (`fs.read` without an
     // encoding) becomes a Buffer again in step memory.
     static __revive(k, v) {
       if (!v || v.type !== "Buffer" || !Array.isArray(v.data)) return v;
-      let s = "";
-      for (const b of v.data) s += String.fromCharCode(b);
-      try { s = decodeURIComponent(escape(s)); } catch (e) { /* not UTF-8: keep bytes as chars */ }
-      return new Buffer(s);
+      return Buffer.from(v.data);
     }
     toString(enc) {
       if (enc === "base64") return N.b64encode(this._t);
       if (enc === "hex") return Array.from(this._t, (c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join("");
-      return this._t;
+      if (enc === "latin1" || enc === "binary") return this._t;
+      return utf8Decode(this._t);
     }
+    // Node's shape; Rust reads it back as bytes (`util::buffer_bytes`).
+    toJSON() { return { type: "Buffer", data: Array.from(this._t, (c) => c.charCodeAt(0)) }; }
   }
 
   // ------------------------------------------------------------------ fs --
@@ -145,7 +151,7 @@
       }
     };
   }
-  const textOf = (d) => (d instanceof Buffer ? d._t : typeof d === "string" ? d : JSON.stringify(d));
+  const textOf = (d) => (d instanceof Buffer ? d.toString() : typeof d === "string" ? d : JSON.stringify(d));
   const stat = (p) => {
     const s = JSON.parse(N.stat(path.resolve(String(p))));
     return { size: s.size, mtimeMs: s.mtime_ms, mtime: new Date(s.mtime_ms), isFile: () => s.file, isDirectory: () => s.dir, isSymbolicLink: () => s.symlink };
@@ -261,63 +267,8 @@
   G.require = makeRequire(N.cwd());
 
   // ------------------------------------------------------------ templates --
-  // Templates are JavaScript expressions evaluated with the memory object in
-  // scope. Compiled functions are cached by source text.
-  const tcache = new Map();
-  function compileExpr(expr) {
-    let f = tcache.get(expr);
-    if (!f) {
-      try {
-        f = new Function("__m", "with (__m) { return (" + expr + "\n); }");
-      } catch (e) {
-        throw new SyntaxError("template syntax error in {{" + expr + "}}: " + e.message);
-      }
-      tcache.set(expr, f);
-    }
-    return f;
-  }
-  const WHOLE = /^\s*\{\{([\s\S]*?)\}\}\s*$/;
-  const ANY = /\{\{([\s\S]*?)\}\}/g;
-  const toText = (v) => (v === undefined || v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
-  // A template whose evaluation fails (an unknown name, a property of
-  // undefined) is kept as written, so templates meant for a later pass (like
-  // `{{event.matches[0][1]}}` inside `on` handlers) survive step rendering.
-  function renderString(s, m) {
-    if (s.indexOf("{{") < 0) return s;
-    const w = WHOLE.exec(s);
-    if (w && w[1].indexOf("{{") < 0 && w[1].indexOf("}}") < 0) {
-      const f = compileExpr(w[1]);
-      try { return f(m); } catch (e) { return s; }
-    }
-    return s.replace(ANY, (all, expr) => {
-      const f = compileExpr(expr);
-      try { return toText(f(m)); } catch (e) { return all; }
-    });
-  }
-  function render(v, m) {
-    if (typeof v === "string") return renderString(v, m);
-    if (Array.isArray(v)) return v.map((x) => render(x, m));
-    if (v && typeof v === "object" && !(v instanceof RegExp)) {
-      const o = {};
-      for (const k of Object.keys(v)) {
-        const x = v[k];
-        if (typeof x !== "function") o[k] = render(x, m);
-      }
-      return o;
-    }
-    return v;
-  }
-  // `when` treats a failing template as false, like an undefined value.
-  function renderWhen(v, m) {
-    if (typeof v !== "string") return !!v;
-    if (v.indexOf("{{") < 0) return !!v;
-    const w = WHOLE.exec(v);
-    if (w) {
-      const f = compileExpr(w[1]);
-      try { return !!f(m); } catch (e) { return false; }
-    }
-    return !!renderString(v, m);
-  }
+  // The template engine lives in template.js (evaluated first, as `__tpl`).
+  const render = G.__tpl.render;
 
   // --------------------------------------------------- kernel / info / vars --
   function kernelFor(cwd, file) {
@@ -366,38 +317,13 @@
   const plain = (v) => JSON.stringify(v === undefined ? null : v, (k, x) => (typeof x === "function" ? undefined : x));
 
   G.__pinokio = {
+    // What run.js (script runs, inline and module methods) builds on.
+    _: { N, path, fs, fmt, plain, Buffer, loadFile, forget: (f) => { delete cache[f]; }, kernelFor, infoFor, scopeFor },
     reset() { cache = Object.create(null); },
-    load(file) {
-      return Promise.resolve(instantiate(loadFile(file).exports, kernelFor(path.dirname(file)), infoFor(path.dirname(file))));
-    },
     toJson: plain,
     scope(file, cwd, self) { return scopeFor(file, cwd, self); },
     mem(scope, json) { return Object.assign(Object.create(scope), JSON.parse(json, Buffer.__revive)); },
-    renderStepAt(self, key, index, scope, json) {
-      const steps = self[key];
-      const step = steps && steps[index];
-      if (!step || typeof step !== "object") throw new Error("step " + index + " is not an object");
-      return G.__pinokio.renderStep(step, Object.assign(Object.create(scope), JSON.parse(json, Buffer.__revive)));
-    },
-    renderStep(step, mem) {
-      const out = {};
-      for (const k of Object.keys(step)) {
-        if (k !== "when" && typeof step[k] !== "function") out[k] = render(step[k], mem);
-      }
-      const when = Object.prototype.hasOwnProperty.call(step, "when") ? renderWhen(step.when, mem) : null;
-      // `render` already dropped functions: no replacer needed (faster).
-      return JSON.stringify({ step: out, when });
-    },
     render(valueJson, mem) { return plain(render(JSON.parse(valueJson), mem)); },
-    callModule(file, method, reqJson) {
-      let m = loadFile(file).exports;
-      const kernel = kernelFor(path.dirname(file));
-      if (typeof m === "function" && /^class[\s{]/.test(Function.prototype.toString.call(m))) m = new m();
-      const f = m && m[method];
-      if (typeof f !== "function") throw new Error("module " + file + " has no method '" + method + "'");
-      const req = JSON.parse(reqJson);
-      return Promise.resolve(f.call(m, req, (d) => N.log(fmt([d])), kernel)).then(plain);
-    },
     menu(file) {
       const dir = path.dirname(file);
       const kernel = kernelFor(dir), info = infoFor(dir);

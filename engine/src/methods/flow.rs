@@ -9,12 +9,18 @@ use crate::error::{MethodError, MethodResult};
 use crate::host::Interaction;
 use crate::runner::{StepCtx, Target};
 
-/// `{index}` or `{id}`, with `params` becoming the target step's `input`.
+/// `{index}` or `{id}` (the last step with that id, as in Pinokio), with
+/// `params.params` (or `params.input`) becoming the target step's `input`.
 pub fn jump(_ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Flow> {
-    let input = params.get("params").cloned().unwrap_or(Value::Null);
+    // Pinokio: `req.params.params || req.params.input`.
+    let input = match params.get("params") {
+        Some(p) if crate::runner::truthy(p) => p.clone(),
+        _ => params.get("input").cloned().unwrap_or(Value::Null),
+    };
     let target = match (params.get("index"), params.get("id")) {
         (Some(i), _) => Target::Index(
             i.as_u64()
+                .or_else(|| i.as_str().and_then(|s| s.parse().ok()))
                 .ok_or_else(|| MethodError::msg("params.index must be a step number"))?
                 as usize,
         ),

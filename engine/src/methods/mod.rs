@@ -21,6 +21,7 @@ mod shell;
 mod wait;
 mod web;
 
+pub(crate) use module::inline;
 pub(crate) use shell::quote;
 
 use serde_json::Value;

@@ -1,5 +1,9 @@
-//! Steps that call a method of an app's own JS module:
-//! `{uri: "./index.js", method: "config", params}` (older launchers).
+//! Steps whose method is JavaScript of the app (spec §1.3): a method of a
+//! JS module, `{uri: "./index.js", method: "config", params}`, or a step
+//! whose `method` is itself a function. Both get Pinokio's
+//! `(req, ondata, kernel)`: `req` is the rendered step plus `cwd`, `input`,
+//! `args`, `current`, `total`, `next` and `parent {path, uri, cwd, args,
+//! body}`; what they return is the step's result.
 
 use serde_json::{json, Value};
 
@@ -7,7 +11,7 @@ use super::Flow;
 use crate::error::{MethodError, MethodResult};
 use crate::runner::StepCtx;
 
-pub fn call(ctx: &StepCtx<'_>, uri: &str, method: &str, params: &Value) -> MethodResult<Flow> {
+pub fn call(ctx: &StepCtx<'_>, uri: &str, method: &str, _params: &Value) -> MethodResult<Flow> {
     if uri.starts_with("http://") || uri.starts_with("https://") {
         return Err(MethodError::msg(format!(
             "unknown method '{method}' (remote module {uri} is not supported)"
@@ -23,12 +27,34 @@ pub fn call(ctx: &StepCtx<'_>, uri: &str, method: &str, params: &Value) -> Metho
     if ctx.is_plan() {
         return Ok(Flow::Next(Value::Null));
     }
-    let req =
-        json!({ "params": params, "cwd": ctx.loc.dir, "path": ctx.loc.file, "method": method });
     let v = ctx
         .run
         .js
-        .call_module(&file, method, &req)
+        .call_step(ctx.script, Some(&file), method, &request(ctx))
         .map_err(|e| MethodError::msg(e.0))?;
     Ok(Flow::Next(v))
+}
+
+/// A step whose `method` is a JS function (C-013).
+pub fn inline(ctx: &StepCtx<'_>) -> MethodResult<Flow> {
+    if ctx.is_plan() {
+        ctx.record(crate::runner::INLINE, &Value::Null);
+        return Ok(Flow::Next(Value::Null));
+    }
+    let v = ctx
+        .run
+        .js
+        .call_step(ctx.script, None, "", &request(ctx))
+        .map_err(|e| MethodError::msg(e.0))?;
+    Ok(Flow::Next(v))
+}
+
+/// What Pinokio adds to the rendered step before calling it.
+fn request(ctx: &StepCtx<'_>) -> Value {
+    let next = (ctx.index + 1 < ctx.total).then_some(ctx.index + 1);
+    json!({
+        "cwd": ctx.loc.dir, "dirname": ctx.loc.dir, "input": ctx.input, "args": ctx.args,
+        "current": ctx.index, "total": ctx.total, "next": next, "root": ctx.loc.file,
+        "parent": { "path": ctx.loc.file, "uri": ctx.loc.file, "cwd": ctx.loc.dir, "args": ctx.args },
+    })
 }
