@@ -106,9 +106,7 @@ impl StepCtx<'_> {
     pub fn env_map(&self, extra: Option<&Value>) -> BTreeMap<String, String> {
         let mut env = base_env(&self.run.kernel, self.loc);
         if let Some(Value::Object(m)) = extra {
-            for (k, v) in m {
-                env.insert(k.clone(), crate::util::scalar_string(v));
-            }
+            crate::step_env::apply(&mut env, m);
         }
         env
     }
@@ -268,7 +266,7 @@ impl Run {
         let result = self
             .ensure_env(&loc, &script.json)
             .and_then(|_| self.ensure_requirements(&loc, &script.json, top))
-            .and_then(|_| self.walk(&loc, &script, &steps, &scope, args));
+            .and_then(|_| self.walk(&loc, &script, "run", &steps, &scope, args));
         // A run that started a daemon (itself or via `script.start`) keeps
         // its processes until stopped.
         let hold = top && self.mode == Mode::Run && (daemon || !self.detached.borrow().is_empty());
@@ -280,10 +278,35 @@ impl Run {
         result
     }
 
+    /// Runs the script's `action` steps (an `on` handler's `trigger`, e.g.
+    /// `restart`) with `input` as their first input; no-op when absent.
+    pub fn run_action(
+        &self,
+        loc: &Location,
+        action: &str,
+        input: Value,
+    ) -> Result<Value, EngineError> {
+        let load_err = |message: String| EngineError::Load {
+            app: loc.app.clone(),
+            file: loc.file.clone(),
+            message,
+        };
+        let script = self.js.load_script(&loc.file).map_err(|e| load_err(e.0))?;
+        let Some(steps) = script.json.get(action).and_then(Value::as_array).cloned() else {
+            return Ok(Value::Null);
+        };
+        let scope = self
+            .js
+            .scope(&loc.file, &loc.dir, &script)
+            .map_err(|e| load_err(e.0))?;
+        self.walk(loc, &script, action, &steps, &scope, input)
+    }
+
     fn walk(
         &self,
         loc: &Location,
         script: &ScriptObj,
+        key: &str,
         steps: &[Value],
         scope: &Scope,
         args: Value,
@@ -325,7 +348,7 @@ impl Run {
             };
             let (step, when) = self
                 .js
-                .render_step(script, "run", i, scope, &mem)
+                .render_step(script, key, i, scope, &mem)
                 .map_err(|e| step_err("render", e.0))?;
             if when == Some(false) {
                 i += 1;
