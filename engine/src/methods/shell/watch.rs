@@ -2,9 +2,12 @@
 //!
 //! Handlers are tested against the ANSI-stripped text. Complete lines are
 //! tested as they arrive; a line still missing its newline is tested once
-//! the output has been quiet for [`QUIET`], so a URL split across chunks is
-//! matched whole, and one printed without a newline (a prompt-like
-//! `Running on http://…`) is still found while the process runs.
+//! the output has been quiet for [`QUIET`], so one printed without a
+//! newline (a prompt-like `Running on http://…`) is still found while the
+//! process runs. A match that reaches the very end of such a line may be
+//! the first half of a URL still being printed, so it waits until the
+//! output has rested for [`SETTLED`]; a URL split across chunks is matched
+//! whole.
 //!
 //! Printed errors (see [`super::handlers::ErrorRules`]) end the step as
 //! soon as a complete line shows one, like Pinokio, except in `input` mode.
@@ -27,6 +30,19 @@ pub const PROMPT: &str = "<<pinokio-prompt>>";
 const KEEP: usize = 64 * 1024;
 /// How long output must rest before an unfinished line counts.
 const QUIET: Duration = Duration::from_millis(300);
+/// How long output must rest before a match touching its end counts.
+const SETTLED: Duration = Duration::from_millis(1500);
+
+/// Which text a test looks at.
+#[derive(Clone, Copy, PartialEq)]
+enum Upto {
+    /// Complete lines only (text just arrived).
+    Lines,
+    /// Everything, but a match reaching the end waits (quiet output).
+    Quiet,
+    /// Everything (output settled, or the process exited).
+    All,
+}
 
 /// How a watched command ended.
 pub enum Ended {
@@ -84,8 +100,17 @@ impl Seen {
         lines[lines.len().saturating_sub(n)..].join("\n")
     }
 
-    fn quiet(&self) -> bool {
-        self.dirty && self.last.is_some_and(|t| t.elapsed() >= QUIET)
+    /// How far a test may look now that no text is arriving, if at all.
+    fn resting(&mut self) -> Option<Upto> {
+        let idle = self.last.map(|t| t.elapsed()).unwrap_or_default();
+        match self.dirty {
+            true if idle >= SETTLED => {
+                self.dirty = false;
+                Some(Upto::All)
+            }
+            true if idle >= QUIET => Some(Upto::Quiet),
+            _ => None,
+        }
     }
 }
 
@@ -101,9 +126,8 @@ impl Watch<'_, '_> {
                     return Err(MethodError::Stopped)
                 }
                 Err(RecvTimeoutError::Timeout) => {
-                    if seen.quiet() {
-                        seen.dirty = false;
-                        if let Some(end) = self.test(&mut seen, false)? {
+                    if let Some(upto) = seen.resting() {
+                        if let Some(end) = self.test(&mut seen, upto)? {
                             return Ok(end);
                         }
                     }
@@ -116,7 +140,7 @@ impl Watch<'_, '_> {
             match msg {
                 ShellMsg::Text(t) => {
                     seen.push(&t);
-                    if let Some(end) = self.test(&mut seen, true)? {
+                    if let Some(end) = self.test(&mut seen, Upto::Lines)? {
                         return Ok(end);
                     }
                 }
@@ -124,7 +148,7 @@ impl Watch<'_, '_> {
                     if self.ctx.run.stop.is_stopped() {
                         return Err(MethodError::Stopped);
                     }
-                    if let Some(end) = self.test(&mut seen, false)? {
+                    if let Some(end) = self.test(&mut seen, Upto::All)? {
                         return Ok(end);
                     }
                     return self.finished(&seen, Some(code));
@@ -134,18 +158,21 @@ impl Watch<'_, '_> {
     }
 
     /// Tests handlers, printed errors and (legacy) the prompt against the
-    /// new text; `complete_lines` leaves an unfinished last line for later.
-    fn test(&self, seen: &mut Seen, complete_lines: bool) -> MethodResult<Option<Ended>> {
-        let upto = |s: &str| match complete_lines {
-            true => s.rfind('\n').map(|i| i + 1).unwrap_or(0),
-            false => s.len(),
+    /// new text (see [`Upto`]).
+    fn test(&self, seen: &mut Seen, scope: Upto) -> MethodResult<Option<Ended>> {
+        let lines_end = |s: &str| s.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let n = match scope {
+            Upto::Lines => lines_end(&seen.window),
+            _ => seen.window.len(),
         };
-        let n = upto(&seen.window);
-        if let Some(v) = self.match_handlers(seen, n)? {
+        if let Some(v) = self.match_handlers(seen, n, scope == Upto::Quiet)? {
             return Ok(Some(Ended::Handler(v)));
         }
         if let Some(rules) = self.rules {
-            let n = upto(&seen.unscanned);
+            let n = match scope {
+                Upto::All => seen.unscanned.len(),
+                _ => lines_end(&seen.unscanned),
+            };
             let lines = rules.scan(&seen.unscanned[..n]);
             seen.unscanned.drain(..n);
             if !lines.is_empty() && !self.interactive {
@@ -165,8 +192,14 @@ impl Watch<'_, '_> {
     /// Tests the regex handlers against the unmatched window (up to `upto`);
     /// the first handler in order that matches decides.
     /// Repeats until nothing matches, so several matches in one chunk each
-    /// fire (a `trigger` per line).
-    fn match_handlers(&self, seen: &mut Seen, mut upto: usize) -> MethodResult<Option<Value>> {
+    /// fire (a `trigger` per line). `wait_at_end`: a match reaching `upto`
+    /// may be incomplete and is left for later.
+    fn match_handlers(
+        &self,
+        seen: &mut Seen,
+        mut upto: usize,
+        wait_at_end: bool,
+    ) -> MethodResult<Option<Value>> {
         'again: loop {
             for h in self.hs.iter().filter(|h| h.acts()) {
                 let Some(re) = &h.re else { continue };
@@ -181,6 +214,9 @@ impl Watch<'_, '_> {
                     .map(|c| c.map(|c| Value::from(c.as_str())).unwrap_or(Value::Null))
                     .collect();
                 let end = caps.get(0).map(|c| c.end()).unwrap_or(0);
+                if wait_at_end && end == upto {
+                    continue;
+                }
                 seen.window.drain(..end);
                 upto -= end;
                 h.fired.set(true);
