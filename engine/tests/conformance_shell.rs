@@ -785,3 +785,52 @@ fn c083_plan_lists_the_shells_of_an_array_message() {
     );
     assert!(plan[1].params.get("shells").is_none(), "chained: one shell");
 }
+
+#[test]
+fn c095_notify_handler_tells_the_host_and_the_step_goes_on() {
+    struct Rec(std::sync::Mutex<Vec<engine::Interaction>>);
+    impl engine::Host for Rec {
+        fn interact(&self, w: &engine::Interaction) -> Result<Value, String> {
+            self.0.lock().unwrap().push(w.clone());
+            Ok(Value::Null)
+        }
+    }
+    let home = Home::new();
+    let s = script(&home, "a", r#"{ run: [
+      { method: "shell.run", params: { message: "echo 'disk at 91%'; echo still-running",
+          on: [{ event: "/disk at (\\d+)%/", notify: { html: "disk {{event.matches[0][1]}}" } }] } },
+      { method: "log", params: { text: "{{input.stdout}}" } } ] }"#);
+    let host = std::sync::Arc::new(Rec(Default::default()));
+    let (sink, mut rx) = engine::channel();
+    let h = home
+        .engine()
+        .start(&s, RunOptions { host: host.clone(), events: sink, ..Default::default() })
+        .unwrap();
+    h.wait().unwrap();
+    let mut ev = vec![];
+    while let Ok(x) = rx.try_recv() {
+        ev.push(x);
+    }
+    assert_eq!(logs(&ev), ["disk at 91%\nstill-running"]);
+    let got = host.0.lock().unwrap();
+    assert!(
+        matches!(&got[..], [engine::Interaction::Notify { params, .. }] if params["html"] == "disk 91"),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn c098_venv_resolves_against_the_shell_path_and_is_active() {
+    let home = Home::new();
+    let log = fake_uv(&home);
+    let s = script(&home, "a", r#"{ run: [
+      { method: "shell.run", params: { path: "app", venv: "env", message: "echo \"$VIRTUAL_ENV|${PATH%%:*}\"" } },
+      { method: "log", params: { text: "{{input.stdout}}" } },
+      { method: "shell.run", params: { path: "app", venv: "env", message: "echo again" } } ] }"#);
+    let (r, ev) = run(&home.engine(), &s, json!({}), json!({}));
+    ok(r, &ev);
+    let env = home.app("a").join("app/env");
+    assert_eq!(logs(&ev), [format!("{}|{}/bin", env.display(), env.display())]);
+    let calls = std::fs::read_to_string(log).unwrap();
+    assert_eq!(calls.lines().count(), 1, "created once, then only activated: {calls}");
+}
