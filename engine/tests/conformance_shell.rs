@@ -796,15 +796,26 @@ fn c095_notify_handler_tells_the_host_and_the_step_goes_on() {
         }
     }
     let home = Home::new();
-    let s = script(&home, "a", r#"{ run: [
+    let s = script(
+        &home,
+        "a",
+        r#"{ run: [
       { method: "shell.run", params: { message: "echo 'disk at 91%'; echo still-running",
           on: [{ event: "/disk at (\\d+)%/", notify: { html: "disk {{event.matches[0][1]}}" } }] } },
-      { method: "log", params: { text: "{{input.stdout}}" } } ] }"#);
+      { method: "log", params: { text: "{{input.stdout}}" } } ] }"#,
+    );
     let host = std::sync::Arc::new(Rec(Default::default()));
     let (sink, mut rx) = engine::channel();
     let h = home
         .engine()
-        .start(&s, RunOptions { host: host.clone(), events: sink, ..Default::default() })
+        .start(
+            &s,
+            RunOptions {
+                host: host.clone(),
+                events: sink,
+                ..Default::default()
+            },
+        )
         .unwrap();
     h.wait().unwrap();
     let mut ev = vec![];
@@ -823,14 +834,25 @@ fn c095_notify_handler_tells_the_host_and_the_step_goes_on() {
 fn c098_venv_resolves_against_the_shell_path_and_is_active() {
     let home = Home::new();
     let log = fake_uv(&home);
-    let s = script(&home, "a", r#"{ run: [
+    let s = script(
+        &home,
+        "a",
+        r#"{ run: [
       { method: "shell.run", params: { path: "app", venv: "env", message: "echo \"$VIRTUAL_ENV|${PATH%%:*}\"" } },
       { method: "log", params: { text: "{{input.stdout}}" } },
-      { method: "shell.run", params: { path: "app", venv: "env", message: "echo again" } } ] }"#);
+      { method: "shell.run", params: { path: "app", venv: "env", message: "echo again" } } ] }"#,
+    );
     let (r, ev) = run(&home.engine(), &s, json!({}), json!({}));
     ok(r, &ev);
     let env = home.app("a").join("app/env");
-    assert_eq!(logs(&ev), [format!("{}|{}/bin", env.display(), env.display())]);
+    assert_eq!(
+        logs(&ev),
+        [format!("{}|{}/bin", env.display(), env.display())]
+    );
     let calls = std::fs::read_to_string(log).unwrap();
-    assert_eq!(calls.lines().count(), 1, "created once, then only activated: {calls}");
+    assert_eq!(
+        calls.lines().count(),
+        1,
+        "created once, then only activated: {calls}"
+    );
 }
