@@ -18,9 +18,8 @@ pub fn lines(layout: &Layout, env: &BTreeMap<String, String>) -> Vec<String> {
     if which_in("python", path).is_some() {
         return lines;
     }
-    let found = which_in(&format!("python{}", super::BASE_PYTHON), path)
-        .filter(|p| super::runs(p, env))
-        .or_else(|| which_in("python3", path));
+    let found =
+        super::venv::local_python(super::BASE_PYTHON, env).or_else(|| which_in("python3", path));
     if let Some(python) = found {
         if link_python(&layout.base_bin(), &python).is_ok() {
             let dir = quote(&layout.base_bin().to_string_lossy());

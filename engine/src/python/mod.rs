@@ -375,11 +375,11 @@ fn activate(dir: &Path) -> String {
 }
 
 /// Pinokio's own venv lines (acceleration off): `python3.10 -m venv` when
-/// missing, then activate. None when this machine has no `python3.10` on
-/// PATH (the venv is then made by uv, which fetches 3.10).
+/// missing, then activate. None when this machine has no runnable
+/// `python3.10` (on PATH or pyenv's): the venv is then made by uv, which
+/// fetches 3.10.
 pub fn plain_venv_lines(venv: &Path, env: &BTreeMap<String, String>) -> Option<Vec<String>> {
-    let path = env.get("PATH").map(String::as_str).unwrap_or("");
-    let python = which_in(&format!("python{BASE_PYTHON}"), path).filter(|p| runs(p, env))?;
+    let python = venv::local_python(BASE_PYTHON, env)?;
     let v = quote(&venv.to_string_lossy());
     let py = quote(&python.to_string_lossy());
     Some(vec![
