@@ -265,7 +265,7 @@ install() {
     fi
   done
   if [ ${#unknown[@]} -gt 0 ]; then
-    say "conda isn't installed here; ${unknown[*]} has no mapping to a system package."
+    say "error: conda isn't installed here; ${unknown[*]} has no mapping to a system package."
     say "Fix: install ${unknown[*]} yourself (apt-get or pip), or install conda/micromamba, or drop it from the script."
     exit 1
   fi
