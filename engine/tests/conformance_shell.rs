@@ -600,15 +600,13 @@ fn fake_conda(home: &Home) -> (std::path::PathBuf, std::path::PathBuf) {
     let log = home.path().join("conda.log");
     executable(
         &bin.join("conda"),
-        &format!(
-            r#"#!/bin/bash
+        r#"#!/bin/bash
 if [ "$1" = shell.bash ]; then
 cat <<'HOOK'
-conda() {{ echo "conda $*" >> "$CONDA_LOG"; if [ "$1" = activate ]; then export CONDA_PREFIX="$2"; fi; if [ "$1" = create ] && [ "$3" = -p ]; then mkdir -p "$4"; fi; }}
+conda() { echo "conda $*" >> "$CONDA_LOG"; if [ "$1" = activate ]; then export CONDA_PREFIX="$2"; fi; if [ "$1" = create ] && [ "$3" = -p ]; then mkdir -p "$4"; fi; }
 HOOK
 fi
-"#
-        ),
+"#,
     );
     (bin, log)
 }
