@@ -55,6 +55,13 @@ pub enum Event {
         shell: String,
         progress: crate::progress::Progress,
     },
+    /// Something went wrong that Pinokio passes over (a shell command's
+    /// non-zero exit); the run goes on, and the server records it.
+    Warning {
+        script: PathBuf,
+        index: usize,
+        message: String,
+    },
     /// `log` method output and `console.log` of scripts.
     Log { script: PathBuf, text: String },
     /// A run failed; `message` is the full error.

@@ -24,6 +24,7 @@ mod queue;
 mod runner;
 mod script;
 mod step;
+mod step_env;
 pub mod sys;
 pub mod template;
 pub mod torch;

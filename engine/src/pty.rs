@@ -35,6 +35,8 @@ pub struct ShellProc {
     _master: Mutex<Box<dyn MasterPty + Send>>,
     subscriber: Subscriber,
     exit: Arc<Mutex<Option<i32>>>,
+    /// The group `shell.stop {group}` kills it with (set once after spawn).
+    pub group: std::sync::OnceLock<String>,
 }
 
 /// How to start a shell.
@@ -103,6 +105,7 @@ impl ShellProc {
             _master: Mutex::new(pair.master),
             subscriber,
             exit,
+            group: std::sync::OnceLock::new(),
         };
         Ok((Arc::new(proc), rx))
     }

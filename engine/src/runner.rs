@@ -116,9 +116,7 @@ impl StepCtx<'_> {
     pub fn env_map(&self, extra: Option<&Value>) -> BTreeMap<String, String> {
         let mut env = base_env(&self.run.kernel, self.loc);
         if let Some(Value::Object(m)) = extra {
-            for (k, v) in m {
-                env.insert(k.clone(), crate::util::scalar_string(v));
-            }
+            crate::step_env::apply(&mut env, m);
         }
         env
     }
@@ -276,6 +274,30 @@ impl Run {
         };
         self.finish(&loc, top, daemon, registered, &result);
         result
+    }
+
+    /// Runs the script's `action` steps (an `on` handler's `trigger`, e.g.
+    /// `restart`) with `input` as their first input; no-op when absent.
+    pub fn run_action(
+        &self,
+        loc: &Location,
+        action: &str,
+        input: Value,
+    ) -> Result<Value, EngineError> {
+        let load_err = |message: String| EngineError::Load {
+            app: loc.app.clone(),
+            file: loc.file.clone(),
+            message,
+        };
+        let script = self
+            .js
+            .load_steps(&loc.file, action)
+            .map_err(|e| load_err(e.0))?;
+        if !script.json.get(action).is_some_and(Value::is_array) {
+            return Ok(Value::Null);
+        }
+        let scope = self.js.scope_of(&script).map_err(|e| load_err(e.0))?;
+        self.walk(loc, &script, &scope, input)
     }
 
     /// The step loop (spec §2.2). Step 0's `input` is the launch params,

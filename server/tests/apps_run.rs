@@ -57,7 +57,7 @@ async fn a_failing_step_is_recorded_with_its_step_and_output_tail() {
         "broken",
         &[(
             "install.json",
-            &shell_script(&["echo fine", "echo about-to-fail; exit 3"]),
+            &shell_script(&["echo fine", "echo 'ERROR: about-to-fail'; exit 3"]),
         )],
     );
     let run = f
@@ -73,7 +73,7 @@ async fn a_failing_step_is_recorded_with_its_step_and_output_tail() {
         "{reason}"
     );
     assert!(
-        reason.contains("code 3") && reason.contains("about-to-fail"),
+        reason.contains("printed an error") && reason.contains("about-to-fail"),
         "{reason}"
     );
     let events = f.apps.app_events("broken", 10).await.unwrap();

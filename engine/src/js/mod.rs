@@ -126,11 +126,20 @@ impl Js {
     /// Loads a script file through `require` and resolves its shape: plain
     /// object, (async) function of `(kernel, info)`, class, `default` export.
     pub fn load_script(&self, file: &Path) -> JsResult<ScriptObj> {
+        self.load_steps(file, "run")
+    }
+
+    /// [`Js::load_script`] walking the steps under `key` instead of `run`
+    /// (an action that an `on` handler's `trigger` names).
+    pub fn load_steps(&self, file: &Path, key: &str) -> JsResult<ScriptObj> {
         let file = file.to_string_lossy().into_owned();
         self.guarded(LOAD_LIMIT, |ctx| {
             let api = api(&ctx)?;
             let open: Function = api.get("open").map_err(err(&ctx))?;
-            let promise: Promise = open.call((file.clone(),)).catch(&ctx).map_err(caught)?;
+            let promise: Promise = open
+                .call((file.clone(), key.to_string()))
+                .catch(&ctx)
+                .map_err(caught)?;
             let state: Object = finish(&ctx, promise)?;
             let meta: String = state.get("meta").map_err(err(&ctx))?;
             let mut meta: Json = serde_json::from_str(&meta).map_err(|e| JsError(e.to_string()))?;

@@ -123,7 +123,7 @@
   }
 
   function resolveSteps(state, m) {
-    const run = state.obj.run;
+    const run = state.obj[state.key];
     if (typeof run !== "function") return Promise.resolve((state.steps = checkSteps(run)));
     if (state.runSteps) return Promise.resolve((state.steps = state.runSteps));
     const ctx = memory(state, m);
@@ -149,9 +149,10 @@
   }
 
   Object.assign(P, {
-    /** Loads a script: its state, with `meta` (JSON) for Rust. */
-    open(file) {
-      const state = { file, dir: I.path.dirname(file), obj: null, impure: false, steps: null, runSteps: null, scope: null, mem: null, args: {}, local: {}, current: null };
+    /** Loads a script: its state, with `meta` (JSON) for Rust. `key` names
+     * the steps to walk: `run`, or an action an `on` handler triggers. */
+    open(file, key) {
+      const state = { file, key: key || "run", dir: I.path.dirname(file), obj: null, impure: false, steps: null, runSteps: null, scope: null, mem: null, args: {}, local: {}, current: null };
       return evaluate(state).then(() => {
         state.scope = I.scopeFor(file, state.dir, state.obj);
         state.meta = I.plain({ json: state.obj, dynamic: state.impure, run: runShape(state.obj.run) });

@@ -22,12 +22,19 @@ pub struct CondaSpec {
     pub is_path: bool,
     /// The Python version asked for (`python=3.10` → `3.10`).
     pub python: Option<String>,
+    /// `conda.args`: extra words appended to `conda create`.
+    pub args: Option<String>,
 }
 
 impl CondaSpec {
     /// Reads `conda: "env"` / `{path|name, python, skip}`; None when absent,
     /// empty or skipped.
     pub fn parse(params: &Value) -> Option<Self> {
+        let args = params
+            .get("conda")
+            .and_then(|c| c.get("args"))
+            .map(crate::util::scalar_string)
+            .filter(|a| !a.trim().is_empty());
         let (target, is_path, python) = match params.get("conda")? {
             Value::String(s) => (s.clone(), true, None),
             Value::Object(o) if !o.get("skip").is_some_and(crate::runner::truthy) => {
@@ -45,6 +52,7 @@ impl CondaSpec {
             target,
             is_path,
             python,
+            args,
         })
     }
 
@@ -95,17 +103,27 @@ impl RealConda {
             other => format!("eval \"$({other} shell hook -s bash)\""),
         };
         let mut lines = vec![hook];
+        let py = spec.python.as_deref().unwrap_or(super::BASE_PYTHON);
+        let mut create = quote(&format!("python={py}"));
+        if let Some(args) = &spec.args {
+            create = format!("{create} {args}");
+        }
         let target = match spec.dir(cwd) {
             Some(dir) => {
                 let d = quote(&dir.to_string_lossy());
-                let py = spec.python.as_deref().unwrap_or("3.10");
-                let py = quote(&format!("python={py}"));
                 lines.push(format!(
-                    "if [ ! -d {d} ]; then {tool} create -y -p {d} {py}; fi"
+                    "if [ ! -d {d} ]; then {tool} create -y -p {d} {create}; fi"
                 ));
                 d
             }
-            None => quote(&spec.target),
+            None => {
+                // Named envs: created with `-n` when `env list` lacks them.
+                let n = quote(&spec.target);
+                lines.push(format!(
+                    "if ! {tool} env list | awk '{{print $1}}' | grep -qxF {n}; then {tool} create -y -n {n} {create}; fi"
+                ));
+                n
+            }
         };
         lines.push(format!("{tool} activate {target}"));
         lines
@@ -247,7 +265,7 @@ install() {
     fi
   done
   if [ ${#unknown[@]} -gt 0 ]; then
-    say "conda isn't installed here; ${unknown[*]} has no mapping to a system package."
+    say "error: conda isn't installed here; ${unknown[*]} has no mapping to a system package."
     say "Fix: install ${unknown[*]} yourself (apt-get or pip), or install conda/micromamba, or drop it from the script."
     exit 1
   fi

@@ -7,6 +7,7 @@
 //! are made by `uv venv --seed` and get a pip shim that forwards to
 //! `uv pip` (falling back to the real pip it keeps inside).
 
+mod base;
 mod base_packages;
 mod conda;
 mod pip_shim;
@@ -37,6 +38,10 @@ pub fn install_pip_shim(venv: &Path, uv: &Path) -> std::io::Result<()> {
     pip_shim::install(venv, uv)
 }
 use venv::{create_venv, PythonRequest};
+
+/// The Python of Pinokio's base conda env (pinned 3.10.x in Pinokio 8):
+/// what new venvs and conda envs get unless a step asks for another.
+pub const BASE_PYTHON: &str = "3.10";
 
 /// Why preparing a Python environment failed. Each message names the
 /// problem and the fix.
@@ -148,6 +153,14 @@ impl Layout {
     pub fn pip_cache(&self) -> PathBuf {
         self.home.join("cache").join("pip")
     }
+    /// `<home>/bin/miniforge/envs`: where `conda: {name}` envs live.
+    pub fn conda_envs(&self) -> PathBuf {
+        self.bin().join("miniforge").join("envs")
+    }
+    /// `<home>/bin/base/bin`: `python`/`pip` of the emulated base env.
+    pub fn base_bin(&self) -> PathBuf {
+        self.bin().join("base").join("bin")
+    }
 }
 
 /// Adds what every process of a home gets: `<home>/bin` (and, without a
@@ -180,6 +193,17 @@ pub fn which_in(name: &str, path: &str) -> Option<PathBuf> {
     std::env::split_paths(path)
         .map(|d| d.join(name))
         .find(|p| crate::sys::which(&p.to_string_lossy()).is_some())
+}
+
+/// Whether `python` starts (a pyenv shim of a version that isn't selected
+/// is on PATH but fails).
+pub fn runs(python: &Path, env: &BTreeMap<String, String>) -> bool {
+    std::process::Command::new(python)
+        .args(["-c", ""])
+        .env_clear()
+        .envs(env)
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// The last `n` non-empty lines of a command's output.
@@ -222,37 +246,49 @@ impl ShellSetup<'_> {
         if let Some(spec) = CondaSpec::parse(self.params) {
             match (&real, spec.dir(self.cwd)) {
                 (Some(real), _) => lines.extend(real.lines(&spec, self.cwd)),
-                (None, Some(dir)) if self.accelerated => {
-                    let request = match &spec.python {
-                        Some(v) => PythonRequest::Version {
-                            version: v.clone(),
-                            what: format!("the conda env {}", dir.display()),
-                        },
-                        None => self.python3(&dir)?,
+                (None, dir) if self.accelerated => {
+                    // Named envs live where Pinokio keeps them.
+                    let dir = dir.unwrap_or_else(|| self.layout.conda_envs().join(&spec.target));
+                    let request = PythonRequest::Version {
+                        version: spec.python.clone().unwrap_or_else(|| BASE_PYTHON.into()),
+                        what: format!("the conda env {}", dir.display()),
                     };
                     self.ensure_venv(&dir, &request)?;
                     lines.push(activate(&dir));
                     base = Some(dir.join("bin").join("python"));
                 }
-                (None, None) if self.accelerated => (self.say)(&format!(
-                    "conda isn't installed here; the named conda env '{}' is skipped",
-                    spec.target
-                )),
                 _ => {}
             }
         }
+        if self.params.get("conda").is_none() {
+            lines.extend(base::lines(self.layout, self.env));
+        }
         if let Some(dir) = self.venv_dir() {
-            if !self.accelerated {
-                lines.extend(plain_venv_lines(&dir));
-                return Ok(lines);
+            let asked = self.venv_python();
+            if !self.accelerated && asked.is_none() && base.is_none() {
+                if let Some(plain) = plain_venv_lines(&dir, self.env) {
+                    lines.extend(plain);
+                    return Ok(lines);
+                }
             }
-            let request = match (self.params.get("venv_python").and_then(Value::as_str), base) {
-                (Some(v), _) if !v.is_empty() => PythonRequest::Version {
-                    version: conda::python_version(v).unwrap_or_else(|| v.to_string()),
+            let request = match (asked, base) {
+                (Some(v), _) => PythonRequest::Version {
+                    version: conda::python_version(&v).unwrap_or(v),
                     what: format!("the venv {} (venv_python)", dir.display()),
                 },
                 (_, Some(p)) => PythonRequest::Path(p),
-                _ => self.python3(&dir)?,
+                // Reusing the platform's torch (opt-in) needs the venv built
+                // from that platform Python, whatever its version.
+                _ if self.reuse_platform_torch && self.platform_python().is_some() => {
+                    PythonRequest::Path(self.platform_python().unwrap_or_default())
+                }
+                _ => PythonRequest::Version {
+                    version: BASE_PYTHON.into(),
+                    what: format!(
+                        "the venv {} (new venvs use Pinokio's base Python {BASE_PYTHON}; set `venv_python` for another)",
+                        dir.display()
+                    ),
+                },
             };
             self.ensure_venv(&dir, &request)?;
             lines.push(activate(&dir));
@@ -260,23 +296,34 @@ impl ShellSetup<'_> {
         Ok(lines)
     }
 
-    /// Venv folder (relative to the shell's cwd), if the step asks for one.
+    /// Venv folder (relative to the shell's cwd), if the step asks for one:
+    /// `venv: "dir"` or `venv: {path: "dir", python}`.
     fn venv_dir(&self) -> Option<PathBuf> {
-        self.params
-            .get("venv")
-            .and_then(Value::as_str)
+        let v = self.params.get("venv")?;
+        v.get("path")
+            .unwrap_or(v)
+            .as_str()
             .filter(|v| !v.is_empty())
             .map(|v| crate::util::resolve(self.cwd, v))
     }
 
-    /// `python3` on the shell's PATH.
-    fn python3(&self, venv: &Path) -> Result<PythonRequest, PythonError> {
-        let path = self.env.get("PATH").map(String::as_str).unwrap_or("");
-        which_in("python3", path)
-            .map(PythonRequest::Path)
-            .ok_or_else(|| PythonError::NoPython {
-                venv: venv.to_path_buf(),
-            })
+    /// `python3` on the shell's PATH (the platform's Python).
+    fn platform_python(&self) -> Option<PathBuf> {
+        which_in(
+            "python3",
+            self.env.get("PATH").map(String::as_str).unwrap_or(""),
+        )
+    }
+
+    /// The Python a new venv asks for: `venv_python`, else `venv.python`.
+    fn venv_python(&self) -> Option<String> {
+        let from = |v: Option<&Value>| {
+            v.filter(|v| !v.is_null())
+                .map(crate::util::scalar_string)
+                .filter(|s| !s.is_empty())
+        };
+        from(self.params.get("venv_python"))
+            .or_else(|| from(self.params.get("venv").and_then(|v| v.get("python"))))
     }
 
     /// Creates the venv through uv unless it exists; re-applies the pip
@@ -327,11 +374,16 @@ fn activate(dir: &Path) -> String {
     format!(". {}/bin/activate", quote(&dir.to_string_lossy()))
 }
 
-/// Pinokio's own venv lines: `python3 -m venv` when missing, then activate.
-pub fn plain_venv_lines(venv: &Path) -> Vec<String> {
+/// Pinokio's own venv lines (acceleration off): `python3.10 -m venv` when
+/// missing, then activate. None when this machine has no runnable
+/// `python3.10` (on PATH or pyenv's): the venv is then made by uv, which
+/// fetches 3.10.
+pub fn plain_venv_lines(venv: &Path, env: &BTreeMap<String, String>) -> Option<Vec<String>> {
+    let python = venv::local_python(BASE_PYTHON, env)?;
     let v = quote(&venv.to_string_lossy());
-    vec![
-        format!("if [ ! -f {v}/bin/activate ]; then python3 -m venv {v}; fi"),
+    let py = quote(&python.to_string_lossy());
+    Some(vec![
+        format!("if [ ! -f {v}/bin/activate ]; then {py} -m venv {v}; fi"),
         format!(". {v}/bin/activate"),
-    ]
+    ])
 }

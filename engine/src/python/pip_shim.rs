@@ -7,7 +7,9 @@
 //! usage errors, but 2 also covers "file not found" for `-r`. So the shim
 //! falls back on exit 2 *with* a clap/usage message on stderr ("unexpected
 //! argument", "unrecognized", "unsupported", "invalid value"), e.g.
-//! `--prefer-binary`, `--user`, `--timeout`, `--log`; and on exit 1 with
+//! `--prefer-binary`, `--user`, `--timeout`, `--log` — checked first with
+//! `--help` appended, so uv's `error:` line never reaches the terminal
+//! (printed `error:` fails a step, spec §4.1); and on exit 1 with
 //! "No solution found", because pip's resolver tolerates some metadata
 //! uv's rejects (a typo'd package then fails twice, a little slower). Build
 //! failures are reported as they are: pip would build the same way.
@@ -65,6 +67,17 @@ esac
 sub="$1"; shift
 err="$(mktemp "${TMPDIR:-/tmp}/pinokio-uv.XXXXXX")"
 export UV_INDEX_STRATEGY="${UV_INDEX_STRATEGY:-unsafe-best-match}"
+usage='unexpected argument|unrecognized|unsupported|invalid value'
+# Options uv lacks are found before anything runs (its parser stops at the
+# first unknown one, even with --help), so no uv `error:` line reaches the
+# terminal, where it would fail the step as printed errors do in Pinokio.
+"$uv" pip "$sub" "$@" --help >/dev/null 2>"$err"
+if [ $? = 2 ] && grep -qE "$usage" "$err"; then
+  why="$(grep -m1 -E "$usage" "$err" | sed 's/^error: //')"
+  rm -f "$err"
+  echo "[pinokio] uv can't run this pip command ($why); falling back to the real pip" >&2
+  real "$sub" "$@"
+fi
 if [ -t 1 ] && [ -t 2 ] && command -v script >/dev/null 2>&1; then
   # Through `script`, uv still writes to a terminal (so it draws its
   # download bars) while a copy of what it says lands in "$err".
@@ -73,7 +86,6 @@ if [ -t 1 ] && [ -t 2 ] && command -v script >/dev/null 2>&1; then
 else
   { "$uv" pip "$sub" --python "$py" "$@" 2>&1 1>&3 3>&- | tee "$err" >&2; rc=${PIPESTATUS[0]}; } 3>&1
 fi
-usage='unexpected argument|unrecognized|unsupported|invalid value'
 why=""
 if [ "$rc" = 2 ]; then why="$(grep -m1 -E "$usage" "$err" | sed 's/^error: //')"; fi
 if [ "$rc" = 1 ] && grep -q "No solution found" "$err"; then why="uv's resolver found no solution"; fi

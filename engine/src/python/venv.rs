@@ -4,7 +4,7 @@
 //! keeps files already in the folder, as `python3 -m venv` does.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{pip_shim, tail, PythonError};
@@ -34,11 +34,15 @@ pub fn create_venv(
         "creating venv {} with uv (python {request})",
         dir.display()
     ));
+    let mut env = env.clone();
+    if let PythonRequest::Version { version, .. } = python {
+        offer_pyenv_pythons(&mut env, version);
+    }
     let out = Command::new(uv)
         .args(["venv", "--seed", "--allow-existing", "--python", &request])
         .arg(dir)
         .env_clear()
-        .envs(env)
+        .envs(&env)
         .env("NO_COLOR", "1")
         .output()
         .map_err(|e| PythonError::Io(format!("cannot run {}: {e}", uv.display())))?;
@@ -67,6 +71,62 @@ pub fn create_venv(
             dir.display()
         ))
     })
+}
+
+/// Puts pyenv's installed `<version>*` interpreters on uv's PATH. pyenv's
+/// shims only run the selected version, so uv would otherwise miss a
+/// Python 3.10 that is on the machine and try to download one.
+fn offer_pyenv_pythons(env: &mut BTreeMap<String, String>, version: &str) {
+    let dirs = pyenv_dirs(env, version);
+    if dirs.is_empty() {
+        return;
+    }
+    let path = env.get("PATH").cloned().unwrap_or_default();
+    let joined = std::env::join_paths(dirs.into_iter().chain(std::env::split_paths(&path)));
+    if let Ok(p) = joined {
+        env.insert("PATH".into(), p.to_string_lossy().into_owned());
+    }
+}
+
+/// pyenv's `bin` folders of installed `<version>` or `<version>.*`
+/// Pythons, newest first.
+fn pyenv_dirs(env: &BTreeMap<String, String>, version: &str) -> Vec<PathBuf> {
+    let root = env
+        .get("PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| env.get("HOME").map(|h| Path::new(h).join(".pyenv")));
+    let Some(versions) = root.map(|r| r.join("versions")) else {
+        return vec![];
+    };
+    let mut dirs: Vec<_> = std::fs::read_dir(&versions)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name == version || name.starts_with(&format!("{version}."))
+        })
+        .map(|e| e.path().join("bin"))
+        .filter(|bin| bin.join("python3").is_file())
+        .collect();
+    dirs.sort();
+    dirs.reverse();
+    dirs
+}
+
+/// A `python<version>` on this machine that runs: on PATH, else one of
+/// pyenv's installed versions.
+pub fn local_python(version: &str, env: &BTreeMap<String, String>) -> Option<PathBuf> {
+    let name = format!("python{version}");
+    let path = env.get("PATH").map(String::as_str).unwrap_or("");
+    super::which_in(&name, path)
+        .filter(|p| super::runs(p, env))
+        .or_else(|| {
+            pyenv_dirs(env, version)
+                .into_iter()
+                .map(|d| d.join(&name))
+                .find(|p| super::runs(p, env))
+        })
 }
 
 /// uv's ways of saying "no such Python here, and I couldn't fetch one".

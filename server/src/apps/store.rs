@@ -49,7 +49,7 @@ pub struct AppEventRecord {
     pub id: i64,
     pub app: String,
     pub run_id: Option<RunId>,
-    /// `error`, `notify` or `open`.
+    /// `error`, `notify`, `open` or `warning`.
     pub kind: String,
     pub payload: Value,
     pub at: i64,

@@ -510,7 +510,10 @@ async fn pump(
     let result = loop {
         tokio::select! {
             ev = rx.recv() => match ev {
-                Some(ev) => handle_event(&s, &run, ev, &mut log),
+                Some(ev) => {
+                    record_warning(&s, &run, &ev).await;
+                    handle_event(&s, &run, ev, &mut log)
+                }
                 None => break (&mut waiter).await,
             },
             r = &mut waiter => break r,
@@ -523,6 +526,7 @@ async fn pump(
     };
     // What the run emitted before its thread ended.
     while let Ok(ev) = rx.try_recv() {
+        record_warning(&s, &run, &ev).await;
         handle_event(&s, &run, ev, &mut log);
     }
     let result = result.unwrap_or_else(|e| {
@@ -599,6 +603,37 @@ async fn pump(
         app: run.app.clone(),
     });
     prune(&s);
+}
+
+/// Stores an engine warning (a non-zero exit Pinokio passes over) with the
+/// run, as a `warning` app event: the app page lists it among its notices.
+/// The terminal already shows it as a line of output.
+async fn record_warning(s: &Shared, run: &RunState, ev: &Event) {
+    let Event::Warning {
+        script,
+        index,
+        message,
+    } = ev
+    else {
+        return;
+    };
+    let name = script
+        .strip_prefix(s.app_dir(&run.app))
+        .unwrap_or(script)
+        .display()
+        .to_string();
+    let payload = json!({
+        "message": format!("{name} step {index}: {message}"),
+        "script": name,
+        "index": index,
+    });
+    if let Err(e) = s
+        .store
+        .add_event(&run.app, Some(run.id), "warning", &payload)
+        .await
+    {
+        tracing::warn!(run = run.id, error = %e, "cannot record a run warning");
+    }
 }
 
 async fn record_groups(s: &Shared, id: RunId, groups: &[i32]) {
