@@ -348,8 +348,15 @@ fn store(home: &Home, rel: &str) -> PathBuf {
     home.path().join("drive/drives/pip").join(rel)
 }
 
+fn same_inode(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.ino() == y.ino() && x.dev() == y.dev(),
+        _ => false,
+    }
+}
+
 #[test]
-fn c127_venv_packages_move_to_the_drive_and_identical_copies_are_reused() {
+fn c127_venv_packages_go_to_the_drive_and_identical_copies_are_reused() {
     let home = Home::new();
     let foo = [
         ("foo/__init__.py", "VALUE = 'foo one'\n"),
@@ -358,14 +365,15 @@ fn c127_venv_packages_move_to_the_drive_and_identical_copies_are_reused() {
     let a = site(&home, "a");
     install_pkg(&a, "foo", "1.0", &foo);
     install_pkg(&a, "six", "1.16.0", &[("six.py", "X = 6\n")]);
-    // Two distributions share `nvidia/`: each moves only its own part.
+    // Two distributions share `nvidia/`: each stores only its own part.
+    let nv = |n: &str| format!("N='{n}'\n");
     install_pkg(
         &a,
         "nvidia_x",
         "2",
         &[
             ("nvidia/__init__.py", ""),
-            ("nvidia/x/__init__.py", "N='x'\n"),
+            ("nvidia/x/__init__.py", &nv("x")),
         ],
     );
     install_pkg(
@@ -374,18 +382,31 @@ fn c127_venv_packages_move_to_the_drive_and_identical_copies_are_reused() {
         "2",
         &[
             ("nvidia/__init__.py", ""),
-            ("nvidia/y/__init__.py", "N='y'\n"),
+            ("nvidia/y/__init__.py", &nv("y")),
         ],
     );
     let out = step(&home, "a", "fs.link", json!({ "venv": "env" }));
-    assert!(out.contains("4 packages moved"), "{out}");
+    assert!(out.contains("4 packages stored"), "{out}");
+    // Same filesystem: the venv's files and the store's are one inode.
     let foo_store = store(&home, "foo/1.0/lib/python3.11/site-packages");
-    assert!(is_link(&a.join("foo")) && foo_store.join("foo/sub/data.txt").is_file());
-    assert!(is_link(&a.join("foo-1.0.dist-info")));
-    assert!(is_link(&a.join("six.py")));
-    assert!(
-        !is_link(&a.join("nvidia")) && is_link(&a.join("nvidia/x")) && is_link(&a.join("nvidia/y"))
-    );
+    for rel in [
+        "foo/__init__.py",
+        "foo/sub/data.txt",
+        "foo-1.0.dist-info/METADATA",
+    ] {
+        assert!(
+            same_inode(&a.join(rel), &foo_store.join(rel)),
+            "{rel}\n{out}"
+        );
+    }
+    let six_store = store(&home, "six/1.16.0/lib/python3.11/site-packages");
+    assert!(same_inode(&a.join("six.py"), &six_store.join("six.py")));
+    let nx = store(&home, "nvidia-x/2/lib/python3.11/site-packages/nvidia");
+    assert!(same_inode(
+        &a.join("nvidia/x/__init__.py"),
+        &nx.join("x/__init__.py")
+    ));
+    assert!(!nx.join("y").exists(), "each stores only its own part");
     assert_eq!(
         python_can_import(
             &a,
@@ -399,16 +420,27 @@ fn c127_venv_packages_move_to_the_drive_and_identical_copies_are_reused() {
     install_pkg(&b, "foo", "1.0", &foo);
     let out = step(&home, "b", "fs.link", json!({ "venv": "env" }));
     assert!(out.contains("1 reused an identical copy"), "{out}");
+    assert!(same_inode(
+        &b.join("foo/__init__.py"),
+        &foo_store.join("foo/__init__.py")
+    ));
     assert_eq!(
-        b.join("foo").canonicalize().unwrap(),
-        foo_store.join("foo").canonicalize().unwrap()
+        std::fs::metadata(a.join("foo/__init__.py"))
+            .unwrap()
+            .nlink(),
+        3
+    );
+    // An upgrade in one venv (pip unlinks a file, then writes it) leaves
+    // the other venvs' copy alone.
+    std::fs::remove_file(b.join("foo/__init__.py")).unwrap();
+    std::fs::write(b.join("foo/__init__.py"), "VALUE = 'upgraded in b'\n").unwrap();
+    assert_eq!(
+        python_can_import(&a, "import foo; print(foo.VALUE)"),
+        "foo one"
     );
     assert_eq!(
-        files(&store(&home, "foo"))
-            .iter()
-            .filter(|f| f.ends_with("__init__.py"))
-            .count(),
-        1
+        python_can_import(&b, "import foo; print(foo.VALUE)"),
+        "upgraded in b"
     );
 
     // App c has another build of foo 1.0: it gets its own store folder.
@@ -417,25 +449,34 @@ fn c127_venv_packages_move_to_the_drive_and_identical_copies_are_reused() {
         &c,
         "foo",
         "1.0",
-        &[("foo/__init__.py", "VALUE = 'patched build'\n")],
+        &[("foo/__init__.py", "VALUE = 'other build'\n")],
     );
     step(&home, "c", "fs.link", json!({ "venv": "env" }));
-    let c_target = c.join("foo").canonicalize().unwrap();
-    assert!(c_target.starts_with(store(&home, "foo").canonicalize().unwrap()));
-    assert_ne!(c_target, foo_store.join("foo").canonicalize().unwrap());
+    let builds: Vec<String> = std::fs::read_dir(store(&home, "foo"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(builds.len(), 2, "{builds:?}");
+    let other = builds.iter().find(|b| b.as_str() != "1.0").unwrap();
+    assert!(other.starts_with("1.0-") && other.len() == 12, "{other}");
+    let c_store = store(&home, &format!("foo/{other}/lib/python3.11/site-packages"));
+    assert!(same_inode(
+        &c.join("foo/__init__.py"),
+        &c_store.join("foo/__init__.py")
+    ));
     assert_eq!(
         python_can_import(&c, "import foo; print(foo.VALUE)"),
-        "patched build"
+        "other build"
     );
     assert_eq!(
-        python_can_import(&b, "import foo; print(foo.VALUE)"),
+        python_can_import(&a, "import foo; print(foo.VALUE)"),
         "foo one"
     );
 
     // Re-running changes nothing.
     let out = step(&home, "a", "fs.link", json!({ "venv": "env" }));
     assert!(
-        out.contains("0 packages moved") && out.contains("4 already linked"),
+        out.contains("0 packages stored") && out.contains("4 already linked"),
         "{out}"
     );
 }
@@ -451,7 +492,7 @@ fn c127_venv_package_changed_after_install_stays_in_the_venv() {
     )
     .unwrap();
     let out = step(&home, "a", "fs.link", json!({ "venv": "env" }));
-    assert!(!is_link(&a.join("foo")));
+    assert!(!store(&home, "foo").exists(), "{out}");
     assert!(
         out.contains("kept foo 1.0 in the venv: foo/__init__.py changed since install"),
         "{out}"
@@ -465,13 +506,15 @@ fn c127_venv_hardlinked_from_uv_cache_is_recorded_not_moved() {
     let entry = cache.join("archive-v0/Ab12Cd");
     install_pkg(&entry, "bar", "2.0", &[("bar/__init__.py", "B = 2\n")]);
     let a = site(&home, "a");
-    for rel in [
-        "bar/__init__.py",
-        "bar-2.0.dist-info/METADATA",
-        "bar-2.0.dist-info/RECORD",
-    ] {
-        std::fs::create_dir_all(a.join(rel).parent().unwrap()).unwrap();
+    // uv links the wheel's files from its cache and writes its own
+    // INSTALLER and RECORD.
+    std::fs::create_dir_all(a.join("bar")).unwrap();
+    std::fs::create_dir_all(a.join("bar-2.0.dist-info")).unwrap();
+    for rel in ["bar/__init__.py", "bar-2.0.dist-info/METADATA"] {
         std::fs::hard_link(entry.join(rel), a.join(rel)).unwrap();
+    }
+    for rel in ["bar-2.0.dist-info/INSTALLER", "bar-2.0.dist-info/RECORD"] {
+        std::fs::copy(entry.join(rel), a.join(rel)).unwrap();
     }
     home.write(
         "a",
@@ -525,7 +568,15 @@ fn c127_real_pip_venv_is_shared_and_still_imports() {
         .unwrap()
         .path()
         .join("site-packages");
-    assert!(is_link(&site.join("tinypkg")), "{out}");
+    let rel = site.strip_prefix(home.path().join("api/a/env")).unwrap();
+    let stored = store(&home, "tinypkg/0.1").join(rel);
+    assert!(
+        same_inode(
+            &site.join("tinypkg/__init__.py"),
+            &stored.join("tinypkg/__init__.py")
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -578,4 +629,49 @@ fn c127_release_app_forgets_its_links_and_deletes_no_data() {
         .map(|l| l.record.app.as_str())
         .collect();
     assert_eq!(apps, ["forge"]);
+}
+
+/// A drive on another filesystem (`PINOKIO_DRIVE=/mnt/...`): folders are
+/// copied there (a rename cannot cross filesystems) and packages are
+/// symlinked, as Pinokio does, with a warning about upgrades.
+#[test]
+fn c127_drive_on_another_filesystem_moves_by_copy_and_symlinks_packages() {
+    use std::os::unix::fs::MetadataExt;
+    let home = Home::new();
+    let Ok(other) = tempfile::tempdir_in("/dev/shm") else {
+        eprintln!("skipped: no /dev/shm to hold a drive on another filesystem");
+        return;
+    };
+    let dev = |p: &Path| std::fs::metadata(p).unwrap().dev();
+    if dev(other.path()) == dev(home.path()) {
+        eprintln!("skipped: /dev/shm is on the home's filesystem here");
+        return;
+    }
+    home.write(
+        "a",
+        "ENVIRONMENT",
+        &format!("PINOKIO_DRIVE={}\n", other.path().display()),
+    );
+    home.write("a", "app/models/m.bin", "model");
+    let a = site(&home, "a");
+    install_pkg(&a, "foo", "1.0", &[("foo/__init__.py", "VALUE = 'far'\n")]);
+    step(
+        &home,
+        "a",
+        "fs.link",
+        json!({ "drive": { "models": "app/models" } }),
+    );
+    let out = step(&home, "a", "fs.link", json!({ "venv": "env" }));
+    let models = home.path().join("api/a/app/models");
+    assert!(is_link(&models));
+    assert_eq!(
+        std::fs::read_to_string(models.join("m.bin")).unwrap(),
+        "model"
+    );
+    assert!(models.canonicalize().unwrap().starts_with(other.path()));
+    assert!(is_link(&a.join("foo")), "{out}");
+    assert!(out.contains("another filesystem"), "{out}");
+    assert_eq!(python_can_import(&a, "import foo; print(foo.VALUE)"), "far");
+    let again = step(&home, "a", "fs.link", json!({ "venv": "env" }));
+    assert!(again.contains("1 already linked"), "{again}");
 }

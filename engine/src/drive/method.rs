@@ -101,7 +101,7 @@ fn tell_venv(
     out: &VenvOutcome,
 ) {
     say(&format!(
-        "venv {} (python {}): {} packages moved to {}, {} reused an identical copy there, {} already linked, {} hardlinked from uv's cache, {} hardlinked from elsewhere, {} kept in place",
+        "venv {} (python {}): {} packages stored in {}, {} reused an identical copy there, {} already linked, {} hardlinked from uv's cache, {} hardlinked from elsewhere, {} kept in place",
         venv.display(),
         out.python,
         out.moved.len(),
@@ -112,6 +112,9 @@ fn tell_venv(
         out.hardlinked.len(),
         out.kept.len()
     ));
+    if out.mode == super::store::Mode::Symlink && !(out.moved.is_empty() && out.reused.is_empty()) {
+        say("the drive is on another filesystem, so packages are symlinked into the venv (Pinokio's way): upgrading one of them in this venv changes the copy other apps share");
+    }
     if !out.uv_cache.is_empty() {
         say(&format!(
             "uv installed {} packages as hardlinks of its cache ({}): they are stored once already, so they stay where they are; recorded in {}",

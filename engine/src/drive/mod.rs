@@ -3,7 +3,8 @@
 //! (`PINOKIO_DRIVE`, default `<home>/drive`) and symlinked into each app.
 //!
 //! - [`peers`]: `fs.link {drive, peers}`, shared folders (models, outputs);
-//! - [`venv`]: `fs.link {venv}`, one copy of each package build;
+//! - [`venv`]: `fs.link {venv}`, one copy of each package build
+//!   (hardlinked into venvs; see there why not symlinked);
 //! - [`records`]: which app links what, so an uninstall ([`release_app`])
 //!   and the server ([`report`]) can tell.
 //!
@@ -35,6 +36,7 @@ pub use error::DriveError;
 pub use merge::Merged;
 pub use peers::{link_drive, DriveOutcome, DriveRequest};
 pub use records::{LinkRecord, PackageRecord, PeerDrive, Sharing, VenvRecord};
+pub use store::Mode;
 pub use venv::{link_venv, VenvOutcome, VenvRequest};
 
 use lock::DriveLock;

@@ -55,7 +55,8 @@ pub struct PackageRecord {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Sharing {
-    /// Moved into (or reused from) `drives/pip/...`, symlinked back.
+    /// Shares the copy in `drives/pip/...` (hardlinks; symlinks when the
+    /// drive is on another filesystem).
     Drive,
     /// Files are hardlinks of uv's cache: already stored once, not moved.
     UvCache,

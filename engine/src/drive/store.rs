@@ -51,40 +51,115 @@ fn stored_signature(site: &Path, dist: &Dist) -> Option<u64> {
 /// What [`apply`] did to one package's units.
 #[derive(Debug, Default, PartialEq)]
 pub struct Applied {
-    /// Units moved from the venv into the store.
+    /// Files (hardlink mode) or units (symlink mode) put into the store.
     pub moved: usize,
-    /// Units whose venv copy was dropped for the store's identical one.
+    /// Venv files or units dropped for the store's identical ones.
     pub replaced: usize,
-    /// Units already linked to the store.
+    /// Already shared with the store.
     pub unchanged: usize,
 }
 
-/// Makes each unit of `site` a symlink to the same path in `store`:
-/// moved there when the store lacks it, replaced when the store has it.
-/// The `.dist-info` unit comes first, so a store left half-filled by a
-/// crash still has the RECORD that lets the next run finish it.
-pub fn apply(site: &Path, store: &Path, units: &[String]) -> Result<Applied> {
+/// How a venv shares the store's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Same filesystem: each file of the venv and of the store is one inode
+    /// (what uv does from its cache). pip and uv replace or unlink files
+    /// when they upgrade or uninstall, so an upgrade in one venv only drops
+    /// its own links and can never change another venv's package.
+    Hardlink,
+    /// Drive on another filesystem: each unit becomes a symlink to the
+    /// store (Pinokio's way). An upgrade in the venv would write through
+    /// the link, so the terminal is told.
+    Symlink,
+}
+
+/// Hardlinks when `site` and the store root share a filesystem.
+pub fn mode_for(site: &Path, pip: &Path) -> Result<Mode> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::create_dir_all(pip).map_err(DriveError::io("creating", pip))?;
+    let dev = |p: &Path| {
+        std::fs::metadata(p)
+            .map(|m| m.dev())
+            .map_err(DriveError::io("reading", p))
+    };
+    Ok(if dev(site)? == dev(pip)? {
+        Mode::Hardlink
+    } else {
+        Mode::Symlink
+    })
+}
+
+/// Shares each unit of `site` with the same path in `store`: the store
+/// gets what it lacks, the venv drops what the store has. The
+/// `.dist-info` unit comes first, so a store left half-filled by a crash
+/// already has the RECORD that lets the next run finish it.
+pub fn apply(site: &Path, store: &Path, units: &[String], mode: Mode) -> Result<Applied> {
     let mut done = Applied::default();
     for unit in units {
         let (ours, theirs) = (site.join(unit), store.join(unit));
-        if points_to(&ours, &theirs) {
-            done.unchanged += 1;
-            continue;
+        match mode {
+            Mode::Hardlink => link_tree(&ours, &theirs, &mut done)?,
+            Mode::Symlink => symlink_unit(&ours, &theirs, &mut done)?,
         }
-        let meta = std::fs::symlink_metadata(&ours).map_err(DriveError::io("reading", &ours))?;
-        let stored = std::fs::symlink_metadata(&theirs).is_ok();
-        if meta.file_type().is_symlink() && !stored {
-            // A link to somewhere else that the store cannot stand in for.
-            continue;
-        }
-        if stored {
-            remove_tree(&ours).map_err(DriveError::io("removing", &ours))?;
-            done.replaced += 1;
-        } else {
-            move_path(&ours, &theirs)?;
-            done.moved += 1;
-        }
-        symlink(&theirs, &ours)?;
     }
     Ok(done)
+}
+
+/// Walks the venv's copy: a file the store has becomes a hardlink of the
+/// store's (swapped in atomically); a file the store lacks is linked into
+/// the store. Symlinks inside packages are left as they are.
+fn link_tree(ours: &Path, theirs: &Path, done: &mut Applied) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(ours).map_err(DriveError::io("reading", ours))?;
+    if meta.is_dir() {
+        std::fs::create_dir_all(theirs).map_err(DriveError::io("creating", theirs))?;
+        for entry in std::fs::read_dir(ours).map_err(DriveError::io("reading", ours))? {
+            let entry = entry.map_err(DriveError::io("reading", ours))?;
+            link_tree(&entry.path(), &theirs.join(entry.file_name()), done)?;
+        }
+        return Ok(());
+    }
+    if !meta.is_file() {
+        return Ok(());
+    }
+    match std::fs::symlink_metadata(theirs) {
+        Ok(t) if t.ino() == meta.ino() && t.dev() == meta.dev() => done.unchanged += 1,
+        Ok(t) if t.is_file() => {
+            let tmp = ours.with_file_name(format!(
+                ".{}.drive-link",
+                ours.file_name().unwrap_or_default().to_string_lossy()
+            ));
+            let _ = std::fs::remove_file(&tmp);
+            std::fs::hard_link(theirs, &tmp).map_err(DriveError::io("linking", &tmp))?;
+            std::fs::rename(&tmp, ours).map_err(DriveError::io("replacing", ours))?;
+            done.replaced += 1;
+        }
+        Ok(_) => {}
+        Err(_) => {
+            std::fs::hard_link(ours, theirs).map_err(DriveError::io("linking", theirs))?;
+            done.moved += 1;
+        }
+    }
+    Ok(())
+}
+
+fn symlink_unit(ours: &Path, theirs: &Path, done: &mut Applied) -> Result<()> {
+    if points_to(ours, theirs) {
+        done.unchanged += 1;
+        return Ok(());
+    }
+    let meta = std::fs::symlink_metadata(ours).map_err(DriveError::io("reading", ours))?;
+    let stored = std::fs::symlink_metadata(theirs).is_ok();
+    if meta.file_type().is_symlink() && !stored {
+        // A link to somewhere else that the store cannot stand in for.
+        return Ok(());
+    }
+    if stored {
+        remove_tree(ours).map_err(DriveError::io("removing", ours))?;
+        done.replaced += 1;
+    } else {
+        move_path(ours, theirs)?;
+        done.moved += 1;
+    }
+    symlink(theirs, ours)
 }

@@ -1,6 +1,11 @@
 //! `fs.link {venv}`: each installed package of a venv is stored once under
-//! `drives/pip/...` and symlinked back into the venv's site-packages, so
-//! apps with the same packages share one copy ([`super::store`]).
+//! `drives/pip/...` and shared back into the venv's site-packages, so apps
+//! with the same packages share one copy ([`super::store`]). Pinokio moves
+//! the package and symlinks it back; on one filesystem we hardlink its
+//! files instead (same disk saving, the layout Pinokio makes under
+//! `drives/pip`), because pip unlinks a file before writing it: through a
+//! symlinked package folder, `pip install -U` in one app would rewrite the
+//! copy every other app links. Across filesystems, symlinks as Pinokio.
 //!
 //! Not moved, and said so: packages whose files are hardlinks already
 //! (uv's cache with acceleration on, see [`super::uv_cache`]; the
@@ -31,14 +36,16 @@ pub struct VenvRequest<'a> {
 }
 
 /// What happened to the venv's packages (`name version` strings).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct VenvOutcome {
     pub python: String,
+    /// How the venv shares the store's files.
+    pub mode: store::Mode,
     /// Moved into the drive (this venv had the first copy).
     pub moved: Vec<String>,
     /// Replaced by an identical copy already in the drive.
     pub reused: Vec<String>,
-    /// Already symlinked to the drive.
+    /// Already sharing the drive's copy.
     pub unchanged: Vec<String>,
     /// Hardlinked from uv's cache: recorded, not moved.
     pub uv_cache: Vec<String>,
@@ -59,7 +66,13 @@ pub fn link_venv(req: &VenvRequest<'_>) -> Result<Option<VenvOutcome>> {
     let mut uv = UvCache::new(req.uv_cache);
     let mut out = VenvOutcome {
         python: python.clone(),
-        ..VenvOutcome::default()
+        mode: store::mode_for(&site, &records::pip_dir(req.root))?,
+        moved: vec![],
+        reused: vec![],
+        unchanged: vec![],
+        uv_cache: vec![],
+        hardlinked: vec![],
+        kept: vec![],
     };
     let mut record = VenvRecord {
         app_dir: req.app_dir.to_path_buf(),
@@ -68,7 +81,7 @@ pub fn link_venv(req: &VenvRequest<'_>) -> Result<Option<VenvOutcome>> {
     };
     for (d, us) in dists.iter().zip(&all_units) {
         let label = format!("{} {}", d.name, d.version);
-        let (how, place) = match share(req.root, &site, &python, d, us, &mut uv)? {
+        let (how, place) = match share(req.root, &site, &python, d, us, &mut uv, out.mode)? {
             Decision::Kept(why) => {
                 out.kept.push((label, why));
                 (Sharing::Kept, None)
@@ -121,6 +134,7 @@ fn share(
     d: &Dist,
     us: &[String],
     uv: &mut UvCache,
+    mode: store::Mode,
 ) -> Result<Decision> {
     if d.editable {
         return Ok(Decision::Kept(
@@ -145,14 +159,6 @@ fn share(
         .iter()
         .filter(|f| inside(&f.path) && !f.path.ends_with(".pyc"))
         .collect();
-    let prefix = format!("{}/", d.dist_info);
-    if let Some(probe) = files.iter().find(|f| !f.path.starts_with(&prefix)) {
-        match uv.shared(site, &d.dist_info, &probe.path) {
-            Some(Shared::Uv(entry)) => return Ok(Decision::Uv(entry)),
-            Some(Shared::Elsewhere) => return Ok(Decision::Hardlinked),
-            None => {}
-        }
-    }
     for f in &files {
         let Some(size) = f.size else { continue };
         let on_disk = std::fs::metadata(site.join(&f.path)).map(|m| m.len()).ok();
@@ -174,6 +180,25 @@ fn share(
             "two other builds of this version are in the drive already".into(),
         ));
     };
-    let done = store::apply(site, &store_site, us)?;
+    let prefix = format!("{}/", d.dist_info);
+    if let Some(probe) = files.iter().find(|f| !f.path.starts_with(&prefix)) {
+        if !same_file(&site.join(&probe.path), &store_site.join(&probe.path)) {
+            match uv.shared(site, &d.dist_info, &probe.path) {
+                Some(Shared::Uv(entry)) => return Ok(Decision::Uv(entry)),
+                Some(Shared::Elsewhere) => return Ok(Decision::Hardlinked),
+                None => {}
+            }
+        }
+    }
+    let done = store::apply(site, &store_site, us, mode)?;
     Ok(Decision::Stored(place, done))
+}
+
+/// Whether two paths are one inode (the venv's file is the store's).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::symlink_metadata(a), std::fs::symlink_metadata(b)) {
+        (Ok(x), Ok(y)) => x.ino() == y.ino() && x.dev() == y.dev(),
+        _ => false,
+    }
 }

@@ -309,6 +309,7 @@ impl Apps {
         tokio::fs::remove_dir_all(&dir)
             .await
             .map_err(AppsError::io(format!("removing {}", dir.display())))?;
+        super::drive::release(&s.home, &dir).await;
         let _ = tokio::fs::remove_dir_all(s.logs_dir(app)).await;
         s.store.delete_app(app).await?;
         s.targets.remove(app);
