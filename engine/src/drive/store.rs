@@ -105,40 +105,70 @@ pub fn apply(site: &Path, store: &Path, units: &[String], mode: Mode) -> Result<
     Ok(done)
 }
 
-/// Walks the venv's copy: a file the store has becomes a hardlink of the
-/// store's (swapped in atomically); a file the store lacks is linked into
-/// the store. Symlinks inside packages are left as they are.
+/// Walks the venv's copy: a file the store lacks is linked into the store;
+/// a file the store has becomes a hardlink of the store's (swapped in
+/// atomically). Symlinks inside packages are left as they are. Costs one
+/// `link` per new file: the file type comes from the directory listing and
+/// the store is only examined when the link says the file exists.
 fn link_tree(ours: &Path, theirs: &Path, done: &mut Applied) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
     let meta = std::fs::symlink_metadata(ours).map_err(DriveError::io("reading", ours))?;
-    if meta.is_dir() {
-        std::fs::create_dir_all(theirs).map_err(DriveError::io("creating", theirs))?;
-        for entry in std::fs::read_dir(ours).map_err(DriveError::io("reading", ours))? {
-            let entry = entry.map_err(DriveError::io("reading", ours))?;
-            link_tree(&entry.path(), &theirs.join(entry.file_name()), done)?;
-        }
-        return Ok(());
+    match meta.file_type() {
+        t if t.is_dir() => link_dir(ours, theirs, done),
+        t if t.is_file() => link_file(ours, theirs, done),
+        _ => Ok(()),
     }
-    if !meta.is_file() {
-        return Ok(());
-    }
-    match std::fs::symlink_metadata(theirs) {
-        Ok(t) if t.ino() == meta.ino() && t.dev() == meta.dev() => done.unchanged += 1,
-        Ok(t) if t.is_file() => {
-            let tmp = ours.with_file_name(format!(
-                ".{}.drive-link",
-                ours.file_name().unwrap_or_default().to_string_lossy()
-            ));
-            let _ = std::fs::remove_file(&tmp);
-            std::fs::hard_link(theirs, &tmp).map_err(DriveError::io("linking", &tmp))?;
-            std::fs::rename(&tmp, ours).map_err(DriveError::io("replacing", ours))?;
-            done.replaced += 1;
+}
+
+fn link_dir(ours: &Path, theirs: &Path, done: &mut Applied) -> Result<()> {
+    std::fs::create_dir_all(theirs).map_err(DriveError::io("creating", theirs))?;
+    for entry in std::fs::read_dir(ours).map_err(DriveError::io("reading", ours))? {
+        let entry = entry.map_err(DriveError::io("reading", ours))?;
+        let kind = entry
+            .file_type()
+            .map_err(DriveError::io("reading", &entry.path()))?;
+        let (a, b) = (entry.path(), theirs.join(entry.file_name()));
+        if kind.is_dir() {
+            link_dir(&a, &b, done)?;
+        } else if kind.is_file() {
+            link_file(&a, &b, done)?;
         }
-        Ok(_) => {}
-        Err(_) => {
-            std::fs::hard_link(ours, theirs).map_err(DriveError::io("linking", theirs))?;
+    }
+    Ok(())
+}
+
+fn link_file(ours: &Path, theirs: &Path, done: &mut Applied) -> Result<()> {
+    use std::io::ErrorKind;
+    use std::os::unix::fs::MetadataExt;
+    let mut tried = std::fs::hard_link(ours, theirs);
+    if matches!(&tried, Err(e) if e.kind() == ErrorKind::NotFound) {
+        if let Some(parent) = theirs.parent() {
+            std::fs::create_dir_all(parent).map_err(DriveError::io("creating", parent))?;
+        }
+        tried = std::fs::hard_link(ours, theirs);
+    }
+    match tried {
+        Ok(()) => {
             done.moved += 1;
+            return Ok(());
         }
+        Err(e) if e.kind() != ErrorKind::AlreadyExists => {
+            return Err(DriveError::io("linking", theirs)(e));
+        }
+        Err(_) => {}
+    }
+    let a = std::fs::symlink_metadata(ours).map_err(DriveError::io("reading", ours))?;
+    let b = std::fs::symlink_metadata(theirs).map_err(DriveError::io("reading", theirs))?;
+    if a.ino() == b.ino() && a.dev() == b.dev() {
+        done.unchanged += 1;
+    } else if b.is_file() {
+        let tmp = ours.with_file_name(format!(
+            ".{}.drive-link",
+            ours.file_name().unwrap_or_default().to_string_lossy()
+        ));
+        let _ = std::fs::remove_file(&tmp);
+        std::fs::hard_link(theirs, &tmp).map_err(DriveError::io("linking", &tmp))?;
+        std::fs::rename(&tmp, ours).map_err(DriveError::io("replacing", ours))?;
+        done.replaced += 1;
     }
     Ok(())
 }
