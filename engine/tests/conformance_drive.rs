@@ -605,6 +605,29 @@ fn c127_release_app_forgets_its_links_and_deletes_no_data() {
         json!({ "drive": { "out": "outputs" } }),
     );
     let root = home.path().join("drive");
+    // A renamed app keeps its links (they are relative) and its records follow.
+    let (old, new) = (
+        home.path().join("api/forge"),
+        home.path().join("api/forge2"),
+    );
+    std::fs::rename(&old, &new).unwrap();
+    engine::drive::move_app(&root, &old, &new).unwrap();
+    let report = engine::drive::report(&root).unwrap();
+    let forge = report.peers[0]
+        .links
+        .iter()
+        .find(|l| l.record.app == "forge2")
+        .unwrap();
+    assert!(
+        forge.live && forge.record.path.starts_with(&new),
+        "{forge:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(new.join("app/models/checkpoints/a.bin")).unwrap(),
+        "a"
+    );
+    std::fs::rename(&new, &old).unwrap();
+    engine::drive::move_app(&root, &new, &old).unwrap();
     for app in ["comfy", "solo"] {
         let dir = home.path().join("api").join(app);
         std::fs::remove_dir_all(&dir).unwrap();

@@ -6,6 +6,7 @@
 
 mod apps_common;
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -167,17 +168,18 @@ async fn two_peer_apps_share_models_and_packages_and_survive_each_others_uninsta
     );
     // One copy of the package, linked from both venvs.
     let (site_a, site_b) = (site_packages(&app_a), site_packages(&app_b));
-    let (pa, pb) = (
-        site_a.join("drivepkg").canonicalize().unwrap(),
-        site_b.join("drivepkg").canonicalize().unwrap(),
-    );
-    assert_eq!(pa, pb, "{log_b}");
-    assert!(pa.starts_with(
-        f.path()
-            .join("drive/drives/pip/drivepkg/1.0")
-            .canonicalize()
-            .unwrap()
-    ));
+    let store = f
+        .path()
+        .join("drive/drives/pip/drivepkg/1.0")
+        .join(site_a.strip_prefix(app_a.join("app/env")).unwrap());
+    let ino = |p: PathBuf| {
+        std::fs::metadata(&p)
+            .map(|m| m.ino())
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    };
+    let file = "drivepkg/__init__.py";
+    assert_eq!(ino(site_a.join(file)), ino(store.join(file)), "{log_a}");
+    assert_eq!(ino(site_b.join(file)), ino(store.join(file)), "{log_b}");
     assert!(log_b.contains("reused an identical copy"), "{log_b}");
 
     // Re-running an install changes nothing.

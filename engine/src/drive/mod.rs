@@ -17,6 +17,7 @@
 mod dist;
 mod error;
 mod identity;
+mod lifecycle;
 mod links;
 mod lock;
 mod merge;
@@ -33,13 +34,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use error::DriveError;
+pub use lifecycle::{move_app, release_app, Released};
 pub use merge::Merged;
 pub use peers::{link_drive, DriveOutcome, DriveRequest};
 pub use records::{LinkRecord, PackageRecord, PeerDrive, Sharing, VenvRecord};
 pub use store::Mode;
 pub use venv::{link_venv, VenvOutcome, VenvRequest};
-
-use lock::DriveLock;
 
 /// The drive root: `PINOKIO_DRIVE` from `env` (relative values are
 /// relative to the home, as the home ENVIRONMENT's `./drive` is), else from
@@ -109,64 +109,4 @@ pub fn report(root: &Path) -> Result<DriveReport, DriveError> {
     }
     out.venvs = records::load(&records::venvs_file(root))?;
     Ok(out)
-}
-
-/// What [`release_app`] found.
-#[derive(Debug, Default, PartialEq)]
-pub struct Released {
-    /// Drive folders the app linked that other apps still link.
-    pub shared: Vec<PathBuf>,
-    /// Drive folders no app links any more (kept, see the module doc).
-    pub unused: Vec<PathBuf>,
-    /// Package store folders (`drives/pip/<name>/<version>`) no venv links any more (kept).
-    pub unused_packages: Vec<PathBuf>,
-}
-
-/// Forgets the links of the app in `app_dir` (call it when the app is
-/// uninstalled). Never deletes drive data.
-pub fn release_app(root: &Path, app_dir: &Path) -> Result<Released, DriveError> {
-    let _lock = DriveLock::acquire(root)?;
-    let mut out = Released::default();
-    for (id, mut d) in records::peer_drives(root)? {
-        let before = d.links.len();
-        d.links
-            .retain(|l| !l.path.starts_with(app_dir) && l.app_dir != app_dir);
-        if d.links.len() == before {
-            continue;
-        }
-        let folder = records::peers_dir(root).join(&id);
-        match d.links.is_empty() {
-            true => out.unused.push(folder),
-            false => out.shared.push(folder),
-        }
-        records::save_peer(root, &id, &d)?;
-    }
-    let file = records::venvs_file(root);
-    let mut venvs: records::VenvRecords = records::load(&file)?;
-    let (count, before) = (venvs.len(), places(&venvs));
-    venvs.retain(|path, v| !Path::new(path).starts_with(app_dir) && v.app_dir != app_dir);
-    if venvs.len() != count {
-        let after = places(&venvs);
-        let pip = records::pip_dir(root);
-        out.unused_packages = before
-            .into_iter()
-            .filter(|p| !after.contains(p))
-            .map(|p| pip.join(p))
-            .collect();
-        records::save(&file, &venvs)?;
-    }
-    Ok(out)
-}
-
-/// Store folders the venv records point at.
-fn places(venvs: &records::VenvRecords) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = venvs
-        .values()
-        .flat_map(|v| v.packages.values())
-        .filter(|p| p.how == Sharing::Drive)
-        .filter_map(|p| p.place.clone())
-        .collect();
-    out.sort();
-    out.dedup();
-    out
 }

@@ -1,4 +1,4 @@
-//! The virtual drive at uninstall. Removing an app folder deletes its
+//! The virtual drive at uninstall and rename. Removing an app folder deletes its
 //! symlinks into the drive, never the shared data (`remove_dir_all` does
 //! not follow links); this forgets the app's links in the drive records so
 //! they name only the apps that still use each folder. A drive folder no
@@ -27,5 +27,18 @@ pub async fn release(home: &Path, app_dir: &Path) {
         }
         Ok(Err(e)) => tracing::warn!(app = %app_dir.display(), "forgetting drive links: {e}"),
         Err(e) => tracing::warn!(app = %app_dir.display(), "forgetting drive links: {e}"),
+    }
+}
+
+/// Follows an app folder's rename in the drive records.
+pub async fn moved(home: &Path, from: &Path, to: &Path) {
+    let root = engine::drive::root_for_home(home);
+    let (a, b) = (from.to_path_buf(), to.to_path_buf());
+    match tokio::task::spawn_blocking(move || engine::drive::move_app(&root, &a, &b)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(app = %to.display(), "updating drive links after a rename: {e}")
+        }
+        Err(e) => tracing::warn!(app = %to.display(), "updating drive links after a rename: {e}"),
     }
 }

@@ -344,6 +344,7 @@ impl Apps {
             dir.display(),
             dest.display()
         )))?;
+        super::drive::moved(&s.home, &dir, &dest).await;
         let (old_logs, new_logs) = (s.logs_dir(from), s.logs_dir(to));
         if old_logs.exists() {
             let _ = std::fs::rename(&old_logs, &new_logs);
