@@ -6,6 +6,7 @@
 //! renders an app's launcher. People-facing methods ask through [`Host`].
 
 pub mod ansi;
+pub mod drive;
 mod error;
 pub mod events;
 pub mod host;

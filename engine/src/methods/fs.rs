@@ -201,9 +201,12 @@ fn copy_tree(src: &Path, dest: &Path) -> std::io::Result<()> {
     }
 }
 
-/// `{src, dest}` makes a symlink. `{venv: ...}` (and other drive-sharing
-/// forms) only deduplicate disk space upstream; here they are a no-op.
+/// `{src, dest}` makes a symlink; `{drive, peers}` and `{venv}` share
+/// folders and packages through the virtual drive ([`crate::drive`]).
 pub fn link(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Flow> {
+    if crate::drive::method::wants(params) {
+        return crate::drive::method::link(ctx, params);
+    }
     let (Some(src), Some(dest)) = (any_str(params, &["src"]), any_str(params, &["dest"])) else {
         return Ok(Flow::Next(Value::Null));
     };

@@ -59,6 +59,7 @@ const TABLE: &[(&str, Handler)] = &[
     ("fs.rm", fs::rm),
     ("fs.copy", fs::copy),
     ("fs.link", fs::link),
+    ("fs.share", fs::link),
     ("fs.download", download::download),
     ("fs.open", web::open),
     ("hf.download", hf::download),

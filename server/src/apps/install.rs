@@ -309,6 +309,7 @@ impl Apps {
         tokio::fs::remove_dir_all(&dir)
             .await
             .map_err(AppsError::io(format!("removing {}", dir.display())))?;
+        super::drive::release(&s.home, &dir).await;
         let _ = tokio::fs::remove_dir_all(s.logs_dir(app)).await;
         s.store.delete_app(app).await?;
         s.targets.remove(app);
@@ -343,6 +344,7 @@ impl Apps {
             dir.display(),
             dest.display()
         )))?;
+        super::drive::moved(&s.home, &dir, &dest).await;
         let (old_logs, new_logs) = (s.logs_dir(from), s.logs_dir(to));
         if old_logs.exists() {
             let _ = std::fs::rename(&old_logs, &new_logs);

@@ -10,6 +10,7 @@
 //! a CLI without the dashboard) on the same home is refused instead of
 //! killing the first one's runs as "orphans".
 
+mod drive;
 pub mod error;
 pub mod files;
 pub mod http;
