@@ -6,8 +6,10 @@
 //! renders an app's launcher. People-facing methods ask through [`Host`].
 
 pub mod ansi;
+pub mod environment;
 mod error;
 pub mod events;
+pub mod git_uri;
 pub mod host;
 mod js;
 mod kernel;

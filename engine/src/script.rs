@@ -50,28 +50,11 @@ impl Location {
         }
     }
 
-    /// The app's ENVIRONMENT file.
+    /// The app's ENVIRONMENT file (`<app>/pinokio/ENVIRONMENT` when the app
+    /// has a `pinokio/` folder, see [`crate::environment::app_file`]).
     pub fn env_file(&self) -> PathBuf {
-        self.app_dir.join("ENVIRONMENT")
+        crate::environment::app_file(&self.app_dir)
     }
-}
-
-/// Parses `KEY=VALUE` lines (comments and blanks ignored, quotes removed).
-pub fn read_env_file(path: &Path) -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| {
-            let v = v.trim();
-            let v = v
-                .strip_prefix('"')
-                .and_then(|x| x.strip_suffix('"'))
-                .unwrap_or(v);
-            (k.trim().to_string(), v.to_string())
-        })
-        .collect()
 }
 
 /// Sets keys in an ENVIRONMENT file, keeping other lines as they were.

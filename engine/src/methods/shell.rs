@@ -154,7 +154,7 @@ fn spawn(
     id: &str,
     cwd: &std::path::Path,
     args: Vec<String>,
-    env: Option<&Value>,
+    params: &Value,
     extra_env: &[(&str, &str)],
 ) -> MethodResult<(Arc<ShellProc>, Receiver<ShellMsg>)> {
     if !cwd.is_dir() {
@@ -163,7 +163,7 @@ fn spawn(
             cwd.display()
         )));
     }
-    let mut env_vars = ctx.process_env(env);
+    let mut env_vars = ctx.shell_env(params);
     env_vars.extend(
         extra_env
             .iter()
@@ -209,7 +209,7 @@ pub fn run(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Flo
         "-c".into(),
         script.join("\n"),
     ];
-    let (proc, rx) = spawn(ctx, &id, &cwd, args, params.get("env"), &[])?;
+    let (proc, rx) = spawn(ctx, &id, &cwd, args, params, &[])?;
     let r = watch(ctx, &proc, &rx, &hs, false);
     proc.unsubscribe();
     r.map(Flow::Next)
@@ -238,7 +238,7 @@ pub fn start(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<F
         &id,
         &cwd,
         args,
-        params.get("env"),
+        params,
         &[("PS1", PROMPT), ("PS2", "")],
     )?;
     // Wait for the first prompt so later `enter`s see only their own output.
