@@ -40,8 +40,8 @@ impl Apps {
     pub fn home_environment(&self) -> Result<HomeEnvironment> {
         let path = self.home_env_path();
         ensure(self.home())?;
-        let bytes = std::fs::read(&path)
-            .map_err(AppsError::io(format!("reading {}", path.display())))?;
+        let bytes =
+            std::fs::read(&path).map_err(AppsError::io(format!("reading {}", path.display())))?;
         Ok(HomeEnvironment {
             text: engine::environment::file::decode(&bytes),
             path,
@@ -73,12 +73,9 @@ impl Apps {
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
-        engine::environment::file::write_atomic(&path, &text).map_err(|e| {
-            AppsError::Environment {
-                app: "home".into(),
-                message: e.to_string(),
-            }
+        engine::environment::file::write_atomic(&path, &text).map_err(|e| AppsError::Environment {
+            app: "home".into(),
+            message: e.to_string(),
         })
-    }
     }
 }
