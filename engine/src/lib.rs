@@ -16,6 +16,7 @@ mod kernel;
 pub mod launcher;
 mod memory;
 mod methods;
+pub mod paths;
 pub mod plan;
 mod process;
 pub mod progress;

@@ -33,6 +33,13 @@ impl Memory {
         crate::util::set_path(entry, key, value);
     }
 
+    /// Removes `key` (dotted paths allowed) from a script's `local`.
+    pub fn remove(&self, script: &Path, key: &str) {
+        if let Some(v) = self.0.lock().expect("memory lock").get_mut(script) {
+            crate::util::remove_path(v, key);
+        }
+    }
+
     /// Forgets a script's `local` (non-daemon scripts, when they end).
     pub fn clear(&self, script: &Path) {
         self.0.lock().expect("memory lock").remove(script);

@@ -388,7 +388,12 @@ impl Run {
                         step_err(&method, format!("jump target {target:?} matches no step"))
                     })?;
                 }
-                Flow::Return(v) => return Ok(v),
+                Flow::Restart(new_args) => {
+                    self.stop.kill_all();
+                    self.memory.clear(&loc.file);
+                    let args = new_args.unwrap_or(args);
+                    return self.walk(loc, script, steps, scope, args);
+                }
             }
         }
         Ok(input)

@@ -49,33 +49,145 @@ pub fn b64decode(s: &str) -> Vec<u8> {
     out
 }
 
-/// Sets `a.b.c` inside `root`, creating objects on the way (lodash `set`).
+/// The parts of a lodash key path: `a.b`, `a.0.b`, `a[0].b`, `["x.y"]`.
+pub fn key_parts(key: &str) -> Vec<String> {
+    let mut parts = vec![];
+    let mut cur = String::new();
+    let mut chars = key.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '.' => parts.push(std::mem::take(&mut cur)),
+            '[' => {
+                if !cur.is_empty() {
+                    parts.push(std::mem::take(&mut cur));
+                }
+                let mut inner = String::new();
+                for d in chars.by_ref() {
+                    if d == ']' {
+                        break;
+                    }
+                    inner.push(d);
+                }
+                parts.push(inner.trim_matches(['"', '\'']).to_string());
+                if chars.peek() == Some(&'.') {
+                    chars.next();
+                }
+            }
+            other => cur.push(other),
+        }
+    }
+    if !cur.is_empty() || parts.is_empty() {
+        parts.push(cur);
+    }
+    parts
+}
+
+/// An array index part (`0`, `12`).
+fn index_of(part: &str) -> Option<usize> {
+    (!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| part.parse().ok())
+        .flatten()
+}
+
+/// `encodeURIComponent`-style percent-encoding (query keys and values).
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `?k=v&...` (or `&...` when `url` has a query) from an object's scalar
+/// values; `url` unchanged when `query` is not a non-empty object.
+pub fn with_query(url: &str, query: Option<&Value>) -> String {
+    let Some(q) = query.and_then(Value::as_object).filter(|q| !q.is_empty()) else {
+        return url.to_string();
+    };
+    let pairs: Vec<String> = q
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(&scalar_string(v))))
+        .collect();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{}", pairs.join("&"))
+}
+
+/// Sets `a.b.c` inside `root` like lodash `set`: missing containers are
+/// created (an array when the next part is an index), numeric parts index
+/// existing arrays.
 pub fn set_path(root: &mut Value, key: &str, value: Value) {
+    let parts = key_parts(key);
     let mut cur = root;
-    let parts: Vec<&str> = key.split('.').collect();
     for (i, part) in parts.iter().enumerate() {
+        let last = i == parts.len() - 1;
+        let next_is_index = !last && index_of(&parts[i + 1]).is_some();
+        let fresh = || {
+            if next_is_index {
+                Value::Array(vec![])
+            } else {
+                Value::Object(Map::new())
+            }
+        };
+        if let Some(n) = index_of(part).filter(|_| cur.is_array()) {
+            let a = cur.as_array_mut().expect("array checked above");
+            if a.len() <= n {
+                a.resize(n + 1, Value::Null);
+            }
+            if last {
+                a[n] = value;
+                return;
+            }
+            if !(a[n].is_object() || a[n].is_array()) {
+                a[n] = fresh();
+            }
+            cur = &mut a[n];
+            continue;
+        }
         if !cur.is_object() {
             *cur = Value::Object(Map::new());
         }
         let map = cur.as_object_mut().expect("object ensured above");
-        if i == parts.len() - 1 {
-            map.insert((*part).to_string(), value);
+        if last {
+            map.insert(part.clone(), value);
             return;
         }
-        cur = map
-            .entry((*part).to_string())
-            .or_insert_with(|| Value::Object(Map::new()));
+        let slot = map.entry(part.clone()).or_insert_with(fresh);
+        if !(slot.is_object() || slot.is_array()) {
+            *slot = fresh();
+        }
+        cur = slot;
     }
 }
 
-/// Removes `a.b.c` from `root` if present.
+/// Removes `a.b.c` from `root` if present; a numeric last part removes that
+/// array element (later elements move down). Object keys keep their order.
 pub fn remove_path(root: &mut Value, key: &str) {
-    let (parent, last) = match key.rsplit_once('.') {
-        Some((p, l)) => (p.split('.').try_fold(&mut *root, |v, k| v.get_mut(k)), l),
-        None => (Some(root), key),
+    let parts = key_parts(key);
+    let Some((last, path)) = parts.split_last() else {
+        return;
     };
-    if let Some(Value::Object(m)) = parent {
-        m.remove(last);
+    let mut cur = Some(root);
+    for p in path {
+        cur = cur.and_then(|v| match v {
+            Value::Array(a) => index_of(p).and_then(|n| a.get_mut(n)),
+            Value::Object(m) => m.get_mut(p),
+            _ => None,
+        });
+    }
+    match cur {
+        Some(Value::Object(m)) => {
+            m.shift_remove(last);
+        }
+        Some(Value::Array(a)) => {
+            if let Some(n) = index_of(last).filter(|n| *n < a.len()) {
+                a.remove(n);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -142,5 +254,11 @@ mod tests {
         assert_eq!(v, serde_json::json!({"a": {"b": 1}}));
         remove_path(&mut v, "a.b");
         assert_eq!(v, serde_json::json!({"a": {}}));
+        set_path(&mut v, "l.0.x", Value::from(1));
+        set_path(&mut v, "l[1]", Value::from(2));
+        assert_eq!(v["l"], serde_json::json!([{"x": 1}, 2]));
+        remove_path(&mut v, "l.0");
+        assert_eq!(v["l"], serde_json::json!([2]));
+        assert_eq!(key_parts("a[0].b"), ["a", "0", "b"]);
     }
 }

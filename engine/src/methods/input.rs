@@ -48,3 +48,24 @@ pub fn filepicker(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodRes
     )?;
     Ok(Flow::Next(answer))
 }
+
+/// `modal`: a dialog that waits for its answer. With a `form` it is an
+/// `input` form; otherwise the dashboard shows it as a wait (title,
+/// description/html, buttons) and the person's answer is the result.
+pub fn modal(ctx: &StepCtx<'_>, params: &Value, step: &Value) -> MethodResult<Flow> {
+    if params.get("form").is_some() {
+        return input(ctx, params, step);
+    }
+    if ctx.is_plan() {
+        return Ok(Flow::Next(Value::Null));
+    }
+    let answer = ctx.ask(
+        "modal",
+        params,
+        Interaction::Wait {
+            script: ctx.loc.file.clone(),
+            params: params.clone(),
+        },
+    )?;
+    Ok(Flow::Next(answer))
+}
