@@ -9,7 +9,6 @@ pub mod ansi;
 pub mod environment;
 mod error;
 pub mod events;
-pub mod git_uri;
 pub mod host;
 mod js;
 mod kernel;
