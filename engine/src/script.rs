@@ -57,6 +57,12 @@ impl Location {
     }
 }
 
+/// The raw `KEY=VALUE` pairs of an ENVIRONMENT file (dotenv syntax, see
+/// [`crate::environment::file`]; `./` values kept as written).
+pub fn read_env_file(path: &Path) -> BTreeMap<String, String> {
+    crate::environment::file::read_raw(path)
+}
+
 /// Sets keys in an ENVIRONMENT file, keeping other lines as they were.
 pub fn update_env_file(path: &Path, values: &BTreeMap<String, String>) -> std::io::Result<()> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
