@@ -97,6 +97,11 @@ impl StepCtx<'_> {
         });
     }
 
+    /// [`Self::env_map`] as a list, for processes started without a shell.
+    pub fn process_env(&self, extra: Option<&Value>) -> Vec<(String, String)> {
+        self.env_map(extra).into_iter().collect()
+    }
+
     /// The environment of a shell started with `params`: [`Self::env_map`]
     /// of its `env`, then its `-env` removals and the activation values
     /// (see [`crate::environment::build`]). Creates the folders the app's
