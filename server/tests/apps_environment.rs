@@ -59,7 +59,9 @@ async fn the_home_environment_is_generated_validated_saved_and_used() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
-    // Scripts started afterwards see it (and `./` is the home).
+    // Scripts started afterwards see it. The app's generated ENVIRONMENT
+    // inherits the custom key as written, so `./` is the app's folder
+    // there (as in Pinokio).
     f.put_app(
         "envy",
         &[(
@@ -77,7 +79,7 @@ async fn the_home_environment_is_generated_validated_saved_and_used() {
     let log = f.apps.log(run).await.unwrap();
     let want = format!(
         "got=from-settings rel={}",
-        f.path().join("models").display()
+        f.path().join("api/envy/models").display()
     );
     assert!(log.contains(&want), "{want} not in {log}");
     f.apps.kill_all_now();
