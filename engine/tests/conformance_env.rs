@@ -62,6 +62,9 @@ fn host() -> &'static HostSetup {
         for (k, v) in vars {
             std::env::set_var(k, v);
         }
+        if std::env::var_os("GIT_SSL_CAINFO").is_none() {
+            std::env::set_var("GIT_SSL_CAINFO", "/etc/ssl/certs/ca-certificates.crt");
+        }
         HostSetup { gxx, cuda }
     })
 }
@@ -145,6 +148,17 @@ fn c200_shells_do_not_inherit_isolation_breaking_host_variables() {
         );
     }
     assert_eq!(env["PINOKIO_TEST_HOST"], "kept");
+    // Deviation: the machine's trusted certificate authorities stay.
+    assert_eq!(
+        env.get("SSL_CERT_FILE"),
+        std::env::var("SSL_CERT_FILE").ok().as_ref()
+    );
+    assert_eq!(env["GIT_SSL_CAINFO"], h_cainfo());
+}
+
+/// A certificate bundle path set on the host (the real one when set).
+fn h_cainfo() -> String {
+    std::env::var("GIT_SSL_CAINFO").unwrap()
 }
 
 #[test]

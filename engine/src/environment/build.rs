@@ -65,6 +65,20 @@ pub const KEPT_CUDA: [&str; 4] = [
     "CUDA_PATH",
 ];
 
+/// Certificate-trust variables that are kept although their names contain
+/// `SSL` (a PinokioCloud deviation): they only add the certificate
+/// authorities the machine's owner configured, and without them every
+/// HTTPS download (pip, uv, git, Hugging Face) fails behind a
+/// TLS-inspecting proxy, which cloud and corporate machines often have.
+pub const KEPT_SSL: [&str; 6] = [
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "GIT_SSL_CAINFO",
+    "GIT_SSL_CAPATH",
+    "NIX_SSL_CERT_FILE",
+    "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH",
+];
+
 /// Why a variable of this process is not passed on to child processes, or
 /// `None` when it is:
 ///
@@ -80,8 +94,9 @@ pub const KEPT_CUDA: [&str; 4] = [
 ///   breaks pip builds of C++ extensions;
 /// - `CUDA*` except [`KEPT_CUDA`]: toolkit details of the host (e.g.
 ///   `CUDA_VERSION` of a Docker image) that need not match what apps use;
-/// - names containing `SSH` or `SSL`: agent sockets and certificate
-///   overrides of the host session.
+/// - names containing `SSH` or `SSL` except [`KEPT_SSL`]: agent sockets
+///   and TLS settings of the host session (`GIT_SSL_NO_VERIFY`,
+///   `SSLKEYLOGFILE`…).
 pub fn dropped(key: &str) -> Option<&'static str> {
     if key.to_ascii_uppercase().starts_with("BLUEFAIRY_") {
         Some("Pinokio's package-freshness shim settings")
@@ -93,7 +108,7 @@ pub fn dropped(key: &str) -> Option<&'static str> {
         Some("the host's CMake build tool choice")
     } else if key.starts_with("CUDA") && !KEPT_CUDA.contains(&key) {
         Some("CUDA toolkit details of the host")
-    } else if key.contains("SSH") || key.contains("SSL") {
+    } else if key.contains("SSH") || (key.contains("SSL") && !KEPT_SSL.contains(&key)) {
         Some("SSH/SSL session settings")
     } else {
         None
@@ -342,7 +357,8 @@ mod tests {
             "CMAKE_GENERATOR",
             "CUDA_VERSION",
             "SSH_AUTH_SOCK",
-            "SSL_CERT_FILE",
+            "GIT_SSL_NO_VERIFY",
+            "SSLKEYLOGFILE",
         ] {
             assert!(dropped(k).is_some(), "{k}");
         }
@@ -352,6 +368,8 @@ mod tests {
             "NVIDIA_VISIBLE_DEVICES",
             "CONDA_PREFIX_X",
             "CONDA_ENVS_PATH",
+            "SSL_CERT_FILE",
+            "GIT_SSL_CAINFO",
             "HOME",
             "PATH",
         ] {

@@ -11,7 +11,7 @@ pub mod file;
 
 use std::path::{Path, PathBuf};
 
-pub use build::{dropped, template_env, ACTIVATION, FIXED, KEPT_CUDA};
+pub use build::{dropped, template_env, ACTIVATION, FIXED, KEPT_CUDA, KEPT_SSL};
 pub use defaults::{ensure_app_file, ensure_home_file};
 pub use file::{app_file, validate, LineProblem};
 
