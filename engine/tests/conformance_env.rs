@@ -372,6 +372,8 @@ fn c206_home_bin_and_tool_folders_on_path_and_gits_global_config_in_the_home() {
     }
     assert_eq!(env["NPM_CONFIG_PREFIX"], s(home.path().join("bin/npm")));
     assert_eq!(env["GIT_CONFIG_GLOBAL"], s(home.path().join("gitconfig")));
+    assert_eq!(env["HISTFILE"], s(home.path().join("history/bash_history")));
+    assert!(home.path().join("history").is_dir());
     // A real `git config --global` writes into the home's file.
     let p = json!({ "message": "git config --global pinokio.test yes" });
     let script = json!({ "run": [{ "method": "shell.run", "params": p }] });

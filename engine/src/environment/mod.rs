@@ -40,6 +40,15 @@ pub enum EnvError {
 pub fn prepare(home: &Path, app_dir: Option<&Path>) -> Result<Vec<EnvError>, EnvError> {
     ensure_home_file(home)?;
     let mut warnings = defaults::create_folders(&home.join("ENVIRONMENT"), home);
+    // Interactive shells save their history to `HISTFILE` there.
+    let history = home.join("history");
+    if let Err(e) = std::fs::create_dir_all(&history) {
+        warnings.push(EnvError::Io {
+            what: "creating the shell history folder".into(),
+            path: history,
+            source: e,
+        });
+    }
     if let Some(app) = app_dir {
         ensure_app_file(home, app)?;
         warnings.extend(defaults::create_folders(&app_file(app), app));
