@@ -2,8 +2,8 @@
 //! implements: the UI crate stays free of SQL and process management.
 
 use crate::api::{
-    AppPage, EnvVariable, InstallStatus, InstalledApp, PythonSetup, RunLogPage, RunningScript,
-    ShareLink, SystemStatus,
+    AppPage, EnvVariable, HomeEnvironmentFile, InstallStatus, InstalledApp, PythonSetup,
+    RunLogPage, RunningScript, ShareLink, SystemStatus,
 };
 use crate::auth::Role;
 use serde_json::Value;
@@ -61,6 +61,10 @@ pub trait Backend: Send + Sync + 'static {
         value: String,
     ) -> BoxFuture<'_, Result<(), String>>;
     fn set_autostart(&self, name: String, on: bool) -> BoxFuture<'_, Result<(), String>>;
+    /// The home ENVIRONMENT file (generated with defaults when missing).
+    fn home_environment(&self) -> BoxFuture<'_, Result<HomeEnvironmentFile, String>>;
+    /// Replaces the home ENVIRONMENT after validating every line.
+    fn set_home_environment(&self, text: String) -> BoxFuture<'_, Result<(), String>>;
 
     fn python_settings(&self) -> BoxFuture<'_, Result<PythonSetup, String>>;
     fn set_python_settings(

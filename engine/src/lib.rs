@@ -7,6 +7,7 @@
 
 pub mod ansi;
 pub mod drive;
+pub mod environment;
 mod error;
 pub mod events;
 pub mod host;

@@ -65,6 +65,8 @@ impl ShellProc {
         let mut cmd = CommandBuilder::new(s.program);
         cmd.args(&s.args);
         cmd.cwd(s.cwd);
+        // Exactly the built environment: nothing of ours leaks past its filter.
+        cmd.env_clear();
         for (k, v) in &s.env {
             cmd.env(k, v);
         }

@@ -107,17 +107,36 @@ impl StepCtx<'_> {
         });
     }
 
-    /// Environment for processes: ours, the app's ENVIRONMENT, then `extra`.
+    /// [`Self::env_map`] as a list, for processes started without a shell.
     pub fn process_env(&self, extra: Option<&Value>) -> Vec<(String, String)> {
         self.env_map(extra).into_iter().collect()
     }
 
-    /// [`Self::process_env`] as a map.
+    /// The environment of a shell started with `params`: [`Self::env_map`]
+    /// of its `env`, then its `-env` removals and the activation values
+    /// (see [`crate::environment::build`]). Creates the folders the app's
+    /// ENVIRONMENT names first, as Pinokio does before each shell.
+    pub fn shell_env(&self, params: &Value) -> Vec<(String, String)> {
+        let mut env = self.env_map(params.get("env"));
+        crate::environment::build::for_shell(&mut env, params);
+        if crate::environment::build::in_app(&self.run.kernel.home, self.loc) {
+            let file = crate::environment::app_file(&self.loc.app_dir);
+            for e in crate::environment::defaults::create_folders(&file, &self.loc.app_dir) {
+                self.run.say(self.loc, &e.to_string());
+            }
+        }
+        env.into_iter().collect()
+    }
+
+    /// Environment for processes before a shell's own additions: Pinokio's
+    /// layers 1–6, then `extra` (the step's `env`), then the defaults and
+    /// clean-ups of layers 8–9 (see [`crate::environment::build`]).
     pub fn env_map(&self, extra: Option<&Value>) -> BTreeMap<String, String> {
         let mut env = base_env(&self.run.kernel, self.loc);
         if let Some(Value::Object(m)) = extra {
             crate::step_env::apply(&mut env, m);
         }
+        crate::environment::build::finish(&mut env, &self.run.kernel.home);
         env
     }
 
@@ -563,14 +582,12 @@ impl Run {
     /// Asks for required variables missing from the app's ENVIRONMENT file
     /// and saves the answers there (plans only note them).
     fn ensure_env(&self, loc: &Location, script: &Value) -> Result<(), EngineError> {
-        let have = script::read_env_file(&loc.env_file());
+        self.prepare_environment(loc)?;
+        let have = crate::environment::template_env(&self.kernel, loc);
         let keys = script::KeyStore::new(&self.kernel.home);
         let missing: Vec<_> = script::env_prerequisites(script)
             .into_iter()
-            .filter(|v| {
-                have.get(&v.key).is_none_or(|x| x.is_empty())
-                    && std::env::var(&v.key).map_or(true, |x| x.is_empty())
-            })
+            .filter(|v| have.get(&v.key).is_none_or(|x| x.trim().is_empty()))
             .map(|mut v| {
                 // A stored key for the entry's site pre-fills the form (C-010).
                 if let Some(k) = v.host.as_deref().and_then(|h| keys.first(h)) {
@@ -619,6 +636,36 @@ impl Run {
         }
         script::update_env_file(&loc.env_file(), &values)
             .map_err(|e| fail(format!("cannot write {}: {e}", loc.env_file().display())))
+    }
+
+    /// Generates missing home/app ENVIRONMENT files and creates the folders
+    /// they name (runs only; plans have no side effects).
+    fn prepare_environment(&self, loc: &Location) -> Result<(), EngineError> {
+        if self.mode == Mode::Plan {
+            return Ok(());
+        }
+        let app =
+            crate::environment::build::in_app(&self.kernel.home, loc).then_some(&*loc.app_dir);
+        let warnings = crate::environment::prepare(&self.kernel.home, app).map_err(|e| {
+            EngineError::Shape {
+                app: loc.app.clone(),
+                file: loc.file.clone(),
+                message: e.to_string(),
+            }
+        })?;
+        for w in warnings {
+            self.say(loc, &w.to_string());
+        }
+        Ok(())
+    }
+
+    /// Prints a `[pinokio]` line to the run's terminal.
+    pub fn say(&self, loc: &Location, line: &str) {
+        self.events.emit(Event::Output {
+            script: loc.file.clone(),
+            shell: "pinokio".into(),
+            data: format!("[pinokio] {line}\r\n").into_bytes(),
+        });
     }
 
     /// Checks the script's `requires` (and, for the script a run starts
@@ -759,21 +806,10 @@ impl Run {
     }
 }
 
-/// The environment every process of `loc`'s app starts from: ours, the
-/// app's extra env, its ENVIRONMENT file, then the home's tools and caches.
+/// The environment every process of `loc`'s app starts from, before a
+/// step's own `env`: Pinokio's layers 1–6 (see [`crate::environment::build`]).
 pub fn base_env(kernel: &Kernel, loc: &Location) -> BTreeMap<String, String> {
-    let mut env: BTreeMap<String, String> = std::env::vars().collect();
-    env.extend(kernel.app_env(&loc.app));
-    env.extend(script::read_env_file(&loc.env_file()));
-    env.insert(
-        "PINOKIO_HOME".into(),
-        kernel.home.to_string_lossy().into_owned(),
-    );
-    env.insert("TERM".into(), "xterm-256color".into());
-    env.insert("PYTHONUNBUFFERED".into(), "1".into());
-    let layout = crate::python::Layout::new(&kernel.home);
-    crate::python::apply_env(&mut env, &layout, kernel.python.accelerated(&loc.app));
-    env
+    crate::environment::build::base(kernel, loc)
 }
 
 /// Where a `jump`/`goto` goes.
@@ -833,14 +869,13 @@ impl Bridge for RunBridge {
         )
     }
     fn env_for(&self, path: &Path) -> Value {
-        let mut env = self.env();
         let loc = Location::new(&self.kernel.home, path);
-        if let Value::Object(m) = &mut env {
-            for (k, v) in script::read_env_file(&loc.env_file()) {
-                m.insert(k, Value::String(v));
-            }
-        }
-        env
+        let env = crate::environment::template_env(&self.kernel, &loc);
+        Value::Object(
+            env.into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        )
     }
     fn port(&self) -> u16 {
         crate::sys::free_port(42000)

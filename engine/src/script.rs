@@ -50,28 +50,17 @@ impl Location {
         }
     }
 
-    /// The app's ENVIRONMENT file.
+    /// The app's ENVIRONMENT file (`<app>/pinokio/ENVIRONMENT` when the app
+    /// has a `pinokio/` folder, see [`crate::environment::app_file`]).
     pub fn env_file(&self) -> PathBuf {
-        self.app_dir.join("ENVIRONMENT")
+        crate::environment::app_file(&self.app_dir)
     }
 }
 
-/// Parses `KEY=VALUE` lines (comments and blanks ignored, quotes removed).
+/// The raw `KEY=VALUE` pairs of an ENVIRONMENT file (dotenv syntax, see
+/// [`crate::environment::file`]; `./` values kept as written).
 pub fn read_env_file(path: &Path) -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| {
-            let v = v.trim();
-            let v = v
-                .strip_prefix('"')
-                .and_then(|x| x.strip_suffix('"'))
-                .unwrap_or(v);
-            (k.trim().to_string(), v.to_string())
-        })
-        .collect()
+    crate::environment::file::read_raw(path)
 }
 
 /// Sets keys in an ENVIRONMENT file, keeping other lines as they were.

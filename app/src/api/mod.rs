@@ -4,10 +4,12 @@
 
 mod apps;
 mod auth;
+mod environment;
 mod python;
 mod system;
 
 pub use apps::*;
 pub use auth::*;
+pub use environment::*;
 pub use python::*;
 pub use system::*;

@@ -2,6 +2,7 @@
 
 mod app_detail;
 mod catalog;
+mod environment_settings;
 mod installed_app;
 mod login;
 mod my_apps;

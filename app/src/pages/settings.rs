@@ -1,3 +1,4 @@
+use super::environment_settings::EnvironmentSettingsSection;
 use super::python_settings::PythonSettingsSection;
 use crate::api::{
     create_share_link, revoke_share_link, rotate_admin_token, share_links, ShareLink,
@@ -45,6 +46,8 @@ pub fn SettingsPage() -> impl IntoView {
             </Transition>
 
             <PythonSettingsSection/>
+
+            <EnvironmentSettingsSection/>
 
             <h2>"Admin login link"</h2>
             <p class="lede">"Rotating makes the old login link stop working. Open sessions stay signed in."</p>

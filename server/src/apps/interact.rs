@@ -440,9 +440,23 @@ impl Apps {
         Ok(())
     }
 
-    /// The app's ENVIRONMENT variables, in file order.
+    /// The app's ENVIRONMENT file (`<app>/pinokio/ENVIRONMENT` when the app
+    /// has a `pinokio/` folder), generated from the home's when missing.
+    fn app_env_file(&self, app: &str) -> Result<std::path::PathBuf> {
+        let dir = self.shared().existing_app(app)?;
+        engine::environment::ensure_app_file(self.home(), &dir).map_err(|e| {
+            AppsError::Environment {
+                app: app.into(),
+                message: e.to_string(),
+            }
+        })?;
+        Ok(engine::environment::app_file(&dir))
+    }
+
+    /// The app's ENVIRONMENT variables, in file order. Like opening an app
+    /// page in Pinokio, this generates the file when it is missing.
     pub fn environment(&self, app: &str) -> Result<Vec<EnvEntry>> {
-        let path = self.shared().existing_app(app)?.join("ENVIRONMENT");
+        let path = self.app_env_file(app)?;
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -457,7 +471,7 @@ impl Apps {
 
     /// Sets one variable in the app's ENVIRONMENT file (other lines kept).
     pub fn set_environment(&self, app: &str, key: &str, value: &str) -> Result<()> {
-        let path = self.shared().existing_app(app)?.join("ENVIRONMENT");
+        let path = self.app_env_file(app)?;
         if !valid_env_key(key) {
             return Err(AppsError::Environment {
                 app: app.into(),

@@ -13,6 +13,7 @@
 mod drive;
 pub mod error;
 pub mod files;
+mod home_env;
 pub mod http;
 mod install;
 mod interact;
@@ -37,6 +38,7 @@ use crate::proxy::ProxyTargets;
 /// Terminal output chunks ([`Apps::attach`]).
 pub use bytes::Bytes;
 pub use error::{AppsError, Result};
+pub use home_env::HomeEnvironment;
 pub use install::{InstallPhase, InstallProgress};
 pub use interact::{EnvEntry, FormKind, PendingForm};
 pub use log_view::{strip_ansi, LogChunk};
@@ -259,6 +261,7 @@ impl Apps {
             home.join("api").display()
         )))?;
         let lock = lock_home(&home)?;
+        home_env::ensure(&home)?;
         let (events, _) = broadcast::channel(1024);
         let engine = engine::Engine::new(&home, machine().await);
         let shared = Arc::new(Shared {

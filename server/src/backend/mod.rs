@@ -6,8 +6,8 @@ use crate::apps::Apps;
 use crate::auth::Auth;
 use crate::system::SystemMonitor;
 use app::api::{
-    AppPage, EnvVariable, InstallStatus, InstalledApp, PythonSetup, RunLogPage, RunningScript,
-    ShareLink, SystemStatus,
+    AppPage, EnvVariable, HomeEnvironmentFile, InstallStatus, InstalledApp, PythonSetup,
+    RunLogPage, RunningScript, ShareLink, SystemStatus,
 };
 use app::auth::Role;
 use app::backend::{Backend, BoxFuture};
@@ -154,6 +154,24 @@ impl Backend for ServerBackend {
             self.apps
                 .set_autostart(&name, on)
                 .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn home_environment(&self) -> BoxFuture<'_, Result<HomeEnvironmentFile, String>> {
+        Box::pin(async move {
+            let file = self.apps.home_environment().map_err(|e| e.to_string())?;
+            Ok(HomeEnvironmentFile {
+                path: file.path.display().to_string(),
+                text: file.text,
+            })
+        })
+    }
+
+    fn set_home_environment(&self, text: String) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.apps
+                .set_home_environment(&text)
                 .map_err(|e| e.to_string())
         })
     }

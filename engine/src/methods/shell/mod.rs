@@ -228,7 +228,7 @@ fn spawn(
     args: Vec<String>,
     extra_env: &[(&str, &str)],
 ) -> MethodResult<(Arc<ShellProc>, Receiver<ShellMsg>)> {
-    let mut env_vars = ctx.process_env(params.get("env"));
+    let mut env_vars = ctx.shell_env(params);
     env_vars.extend(
         extra_env
             .iter()

@@ -15,7 +15,7 @@ use crate::events::Event;
 use crate::runner::StepCtx;
 
 pub fn run(ctx: &StepCtx<'_>, params: &Value, cwd: &Path, cmds: &[Command]) -> MethodResult<Value> {
-    let env = ctx.process_env(params.get("env"));
+    let env = ctx.shell_env(params);
     let id = format!("{}#{}", ctx.loc.file.display(), ctx.index);
     let print = |text: &str| {
         ctx.run.events.emit(Event::Output {
