@@ -265,10 +265,17 @@ impl Run {
         });
         let registered =
             self.mode == Mode::Run && self.kernel.registry.insert(&loc.file, self.stop.clone());
+        if registered {
+            self.kernel.set_ready(&loc.file, false);
+        }
         let result = self
             .ensure_env(&loc, &script.json)
             .and_then(|_| self.ensure_requirements(&loc, &script.json, top))
             .and_then(|_| self.walk(&loc, &script, &steps, &scope, args));
+        // Ready (`ready()`, `info.ready()`) once the walk completes (§2.4).
+        if registered {
+            self.kernel.set_ready(&loc.file, result.is_ok());
+        }
         // A run that started a daemon (itself or via `script.start`) keeps
         // its processes until stopped.
         let hold = top && self.mode == Mode::Run && (daemon || !self.detached.borrow().is_empty());
@@ -694,6 +701,9 @@ impl Bridge for RunBridge {
         self.kernel
             .registry
             .is_running(&crate::util::normalize(path))
+    }
+    fn ready(&self, path: &Path) -> bool {
+        self.kernel.is_ready(&crate::util::normalize(path))
     }
     fn local_of(&self, path: &Path) -> Value {
         self.memory.local(&crate::util::normalize(path))

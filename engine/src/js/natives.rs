@@ -14,6 +14,8 @@ pub trait Bridge {
     fn sysinfo(&self) -> String;
     /// Whether the script at this absolute path is running.
     fn running(&self, path: &Path) -> bool;
+    /// Whether the script at this absolute path reached ready (§2.4).
+    fn ready(&self, path: &Path) -> bool;
     /// `local` memory of the script at this absolute path (JSON object).
     fn local_of(&self, path: &Path) -> serde_json::Value;
     /// Environment visible to scripts (JSON object).
@@ -53,6 +55,11 @@ pub fn install<'js>(ctx: &Ctx<'js>, bridge: Rc<dyn Bridge>) -> Result<Object<'js
     o.set(
         "running",
         Function::new(ctx.clone(), move |p: String| b.running(Path::new(&p)))?,
+    )?;
+    let b = bridge.clone();
+    o.set(
+        "ready",
+        Function::new(ctx.clone(), move |p: String| b.ready(Path::new(&p)))?,
     )?;
     let b = bridge.clone();
     o.set(
@@ -193,6 +200,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, bridge: Rc<dyn Bridge>) -> Result<Object<'js
             },
         )?,
     )?;
+    super::node::install(ctx, &o)?;
     o.set(
         "compile",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, src: String, file: String| {
