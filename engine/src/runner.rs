@@ -181,7 +181,7 @@ impl Run {
         if let Some(p) = self.port.get() {
             return p;
         }
-        let p = crate::sys::free_port(42000);
+        let p = crate::sys::free_port(42003);
         self.port.set(Some(p));
         p
     }
@@ -726,7 +726,7 @@ impl Bridge for RunBridge {
         env
     }
     fn port(&self) -> u16 {
-        crate::sys::free_port(42000)
+        crate::sys::free_port(42003)
     }
     fn cwd(&self) -> String {
         std::env::current_dir()

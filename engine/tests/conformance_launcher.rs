@@ -211,6 +211,30 @@ fn c062_vram_ram_and_gpu_target() {
 }
 
 #[test]
+fn c064_port_is_free_from_42003_and_stable_within_a_step() {
+    let home = Home::new();
+    let s = home.write("a", "s.js", r#"module.exports = { run: [ { method: "log", params: { text: "{{port}} {{port}}" } } ] }"#);
+    let (r, ev) = run(&home.engine(), &s, json!({}), json!({}));
+    r.unwrap();
+    let l = logs(&ev);
+    let (a, b) = l[0].split_once(' ').unwrap();
+    assert_eq!(a, b);
+    let p: u16 = a.parse().unwrap();
+    assert!(p >= 42003, "{p}");
+    assert!(std::net::TcpListener::bind(("127.0.0.1", p)).is_ok());
+}
+
+#[test]
+fn c065_name_is_the_folder_relative_to_api_and_cwd_dirname_self() {
+    let home = Home::new();
+    let s = home.write("app.git", "sub/x.js", r#"module.exports = { title: "T", run: [
+      { method: "log", params: { text: "{{name}} {{dirname === cwd}} {{cwd.endsWith('/api/app.git/sub')}} {{self.title}}" } } ] }"#);
+    let (r, ev) = run(&home.engine(), &s, json!({}), json!({}));
+    r.unwrap();
+    assert_eq!(logs(&ev), ["app.git/sub true true T"]);
+}
+
+#[test]
 fn c068_exists_running_ready_and_which_resolve_against_cwd() {
     let home = Home::new();
     let e = home.engine();

@@ -184,7 +184,11 @@
   function extendScope(scope, cwd) {
     const res = (...a) => path.resolve(cwd, ...strs(a));
     const kernel = scope.kernel;
+    // `name`: the script folder relative to HOME/api (`comfyui.git/sub`).
+    const api = path.join(HOME, "api");
+    const name = scope.dirname && scope.dirname.startsWith(api + "/") ? path.relative(api, scope.dirname) : scope.name;
     return Object.assign(scope, {
+      name,
       // Template `exists` is synchronous and cwd-relative (`kernel.exists`
       // answers with a Promise from HOME).
       exists: (...a) => N.exists(res(...a)),
