@@ -11,31 +11,56 @@ use serde_json::{Map, Value};
 
 use crate::process::StopHandle;
 
-/// `local` variables keyed by absolute script path.
+/// `local` and `global` variables keyed by absolute script path. `local`
+/// is forgotten when a (non-daemon) script ends; `global` stays for the life
+/// of the engine, like Pinokio's kernel memory (C-066).
 #[derive(Clone, Default)]
-pub struct Memory(Arc<Mutex<HashMap<PathBuf, Value>>>);
+pub struct Memory {
+    local: Vars,
+    global: Vars,
+}
+
+type Vars = Arc<Mutex<HashMap<PathBuf, Value>>>;
+
+fn get(vars: &Vars, script: &Path) -> Value {
+    let m = vars.lock().expect("memory lock");
+    m.get(script)
+        .cloned()
+        .unwrap_or_else(|| Value::Object(Map::new()))
+}
+
+fn set(vars: &Vars, script: &Path, key: &str, value: Value) {
+    let mut m = vars.lock().expect("memory lock");
+    let entry = m
+        .entry(script.to_path_buf())
+        .or_insert_with(|| Value::Object(Map::new()));
+    crate::util::set_path(entry, key, value);
+}
 
 impl Memory {
     /// The `local` object of a script (empty object when unset).
     pub fn local(&self, script: &Path) -> Value {
-        let m = self.0.lock().expect("memory lock");
-        m.get(script)
-            .cloned()
-            .unwrap_or_else(|| Value::Object(Map::new()))
+        get(&self.local, script)
     }
 
     /// Sets `key` (dotted paths allowed) in a script's `local`.
     pub fn set(&self, script: &Path, key: &str, value: Value) {
-        let mut m = self.0.lock().expect("memory lock");
-        let entry = m
-            .entry(script.to_path_buf())
-            .or_insert_with(|| Value::Object(Map::new()));
-        crate::util::set_path(entry, key, value);
+        set(&self.local, script, key, value)
+    }
+
+    /// The `global` object of a script (empty object when unset).
+    pub fn global(&self, script: &Path) -> Value {
+        get(&self.global, script)
+    }
+
+    /// Sets `key` (dotted paths allowed) in a script's `global`.
+    pub fn set_global(&self, script: &Path, key: &str, value: Value) {
+        set(&self.global, script, key, value)
     }
 
     /// Forgets a script's `local` (non-daemon scripts, when they end).
     pub fn clear(&self, script: &Path) {
-        self.0.lock().expect("memory lock").remove(script);
+        self.local.lock().expect("memory lock").remove(script);
     }
 }
 

@@ -218,7 +218,7 @@ impl Run {
             input,
             args,
             local,
-            global: local,
+            global: self.memory.global(&loc.file),
             current: index,
             next: total.and_then(|t| (index + 1 < t).then_some(index + 1)),
             port: self.port(),
@@ -404,8 +404,12 @@ impl Run {
     /// renders templates against the result first.
     fn store_returns(&self, ctx: &StepCtx<'_>, step: &Value, result: &Value) -> Result<(), String> {
         let assign = |key: &str, v: Value| match key.split_once('.') {
-            Some(("local" | "global", name)) => {
+            Some(("local", name)) => {
                 self.memory.set(&ctx.loc.file, name, v);
+                Ok(())
+            }
+            Some(("global", name)) => {
+                self.memory.set_global(&ctx.loc.file, name, v);
                 Ok(())
             }
             _ => Err(format!(
@@ -613,7 +617,7 @@ struct StepMemory<'a> {
     input: &'a Value,
     args: &'a Value,
     local: &'a Value,
-    global: &'a Value,
+    global: Value,
     current: usize,
     next: Option<usize>,
     port: u16,
@@ -701,6 +705,9 @@ impl Bridge for RunBridge {
         self.kernel
             .registry
             .is_running(&crate::util::normalize(path))
+    }
+    fn global_of(&self, path: &Path) -> Value {
+        self.memory.global(&crate::util::normalize(path))
     }
     fn ready(&self, path: &Path) -> bool {
         self.kernel.is_ready(&crate::util::normalize(path))

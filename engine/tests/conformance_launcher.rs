@@ -213,7 +213,11 @@ fn c062_vram_ram_and_gpu_target() {
 #[test]
 fn c064_port_is_free_from_42003_and_stable_within_a_step() {
     let home = Home::new();
-    let s = home.write("a", "s.js", r#"module.exports = { run: [ { method: "log", params: { text: "{{port}} {{port}}" } } ] }"#);
+    let s = home.write(
+        "a",
+        "s.js",
+        r#"module.exports = { run: [ { method: "log", params: { text: "{{port}} {{port}}" } } ] }"#,
+    );
     let (r, ev) = run(&home.engine(), &s, json!({}), json!({}));
     r.unwrap();
     let l = logs(&ev);
@@ -232,6 +236,26 @@ fn c065_name_is_the_folder_relative_to_api_and_cwd_dirname_self() {
     let (r, ev) = run(&home.engine(), &s, json!({}), json!({}));
     r.unwrap();
     assert_eq!(logs(&ev), ["app.git/sub true true T"]);
+}
+
+#[test]
+fn c066_global_is_a_separate_per_script_object_that_outlives_the_run() {
+    let home = Home::new();
+    let s = home.write("a", "s.js", r#"module.exports = { run: [
+      { method: "log", params: { text: "before {{global.b === undefined ? 'none' : global.b}} {{local.a === undefined}}" } },
+      { method: "local.set", params: { a: 1 } },
+      { method: "global.set", params: { b: 2 } },
+      { method: "log", params: { text: "{{local.a}} {{global.b}} {{global.a === undefined}} {{local.b === undefined}}" } } ] }"#);
+    home.write("a", "pinokio.js", r#"module.exports = { menu: async (kernel, info) => [ { text: JSON.stringify([info.global("s.js"), info.local("s.js"), kernel.global(__dirname, "s.js")]) } ] }"#);
+    let e = home.engine();
+    let (r, ev) = run(&e, &s, json!({}), json!({}));
+    r.unwrap();
+    assert_eq!(logs(&ev), ["before none true", "1 2 true true"]);
+    let (r, ev) = run(&e, &s, json!({}), json!({}));
+    r.unwrap();
+    assert_eq!(logs(&ev)[0], "before 2 true");
+    let m = e.menu(home.app("a")).unwrap();
+    assert_eq!(texts(&m), [r#"[{"b":2},{},{"b":2}]"#]);
 }
 
 #[test]

@@ -10,6 +10,7 @@
   const has = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
   const strs = (a) => a.map(String);
   const localOf = (p) => JSON.parse(N.localOf(p));
+  const globalOf = (p) => JSON.parse(N.globalOf(p));
 
   // ------------------------------------------------------------ loading --
   // A JS or JSON file's value, read fresh (launchers re-read files such as
@@ -106,11 +107,11 @@
   });
 
   // ------------------------------------------------------------- kernel --
-  function memoryMap() {
+  function memoryMap(read) {
     const get = (_, k) => {
       if (typeof k !== "string") return undefined;
       const p = path.resolve(k);
-      const v = localOf(p);
+      const v = read(p);
       return N.running(p) || Object.keys(v).length ? v : undefined;
     };
     return new Proxy({}, { get });
@@ -122,7 +123,7 @@
     const script = {
       resolve: (base, ...rest) => scriptPath(cwd, base, rest),
       local: (base, ...rest) => { const p = scriptPath(cwd, base, rest); return p ? localOf(p) : {}; },
-      global: (base, ...rest) => { const p = scriptPath(cwd, base, rest); return p ? localOf(p) : {}; },
+      global: (base, ...rest) => { const p = scriptPath(cwd, base, rest); return p ? globalOf(p) : {}; },
       running: (base, ...rest) => { const p = scriptPath(cwd, base, rest); return !!p && N.running(p); },
       ready: (base, ...rest) => { const p = scriptPath(cwd, base, rest); return !!p && N.ready(p); },
       exists: (base, ...rest) => { const p = scriptPath(cwd, base, rest); return !!p && N.exists(p); },
@@ -139,9 +140,9 @@
       ready: (...a) => N.ready(res(...a)),
       which: (n) => N.which(String(n)) || null,
       port: () => Promise.resolve(N.port()),
-      memory: { local: memoryMap(), global: memoryMap() },
+      memory: { local: memoryMap(localOf), global: memoryMap(globalOf) },
       local: (...a) => localOf(res(...a)),
-      global: (...a) => localOf(res(...a)),
+      global: (...a) => globalOf(res(...a)),
       script,
       loader: { load: (p) => Promise.resolve().then(() => { const f = res(p); return { resolved: loadValue(f), dirname: path.dirname(f) }; }) },
       require: load,
@@ -167,7 +168,7 @@
       running: (...a) => N.running(res(...a)),
       ready: (...a) => N.ready(res(...a)),
       local: (...a) => localOf(res(...a)),
-      global: (...a) => localOf(res(...a)),
+      global: (...a) => globalOf(res(...a)),
     };
   }
 

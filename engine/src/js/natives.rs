@@ -18,6 +18,8 @@ pub trait Bridge {
     fn ready(&self, path: &Path) -> bool;
     /// `local` memory of the script at this absolute path (JSON object).
     fn local_of(&self, path: &Path) -> serde_json::Value;
+    /// `global` memory of the script at this absolute path (JSON object).
+    fn global_of(&self, path: &Path) -> serde_json::Value;
     /// Environment visible to scripts (JSON object).
     fn env(&self) -> serde_json::Value;
     /// Environment of the script at `path`: ours plus its app's ENVIRONMENT file.
@@ -66,6 +68,13 @@ pub fn install<'js>(ctx: &Ctx<'js>, bridge: Rc<dyn Bridge>) -> Result<Object<'js
         "localOf",
         Function::new(ctx.clone(), move |p: String| {
             b.local_of(Path::new(&p)).to_string()
+        })?,
+    )?;
+    let b = bridge.clone();
+    o.set(
+        "globalOf",
+        Function::new(ctx.clone(), move |p: String| {
+            b.global_of(Path::new(&p)).to_string()
         })?,
     )?;
     let b = bridge.clone();

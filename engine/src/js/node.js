@@ -37,6 +37,8 @@
   const envOf = (o) => (o && o.env ? o.env : undefined);
   const cwdOf = (o) => (o && o.cwd ? path.resolve(String(o.cwd)) : N.cwd());
   const outOf = (text, o) => (o && o.encoding && o.encoding !== "buffer" ? text : Buffer.from(text));
+  // `exec`/`execFile` callbacks get strings unless `encoding: "buffer"`.
+  const cbOut = (text, o) => (o && o.encoding === "buffer" ? Buffer.from(text) : text);
   function run(spec) { return JSON.parse(N.run(JSON.stringify(spec))); }
   function failure(r, shown) {
     const msg = r.error || "Command failed: " + shown + (r.stderr ? "\n" + r.stderr : "");
@@ -84,7 +86,7 @@
     if (typeof o === "function") { cb = o; o = undefined; }
     const r = run({ cmd: String(cmd), cwd: cwdOf(o), env: envOf(o), timeout: (o && o.timeout) || 0 });
     const c = child(r, String(cmd));
-    if (cb) later(() => cb(r.status === 0 ? null : failure(r, String(cmd)), outOf(r.stdout || "", o || { encoding: "utf8" }), outOf(r.stderr || "", o || { encoding: "utf8" })));
+    if (cb) later(() => cb(r.status === 0 ? null : failure(r, String(cmd)), cbOut(r.stdout || "", o), cbOut(r.stderr || "", o)));
     return c;
   }
   function execFile(file, args, o, cb) {
@@ -93,7 +95,7 @@
     const r = run({ file: String(file), args: args.map(String), cwd: cwdOf(o), env: envOf(o), timeout: (o && o.timeout) || 0 });
     const shown = [file].concat(args).join(" ");
     const c = child(r, shown);
-    if (cb) later(() => cb(r.status === 0 ? null : failure(r, shown), outOf(r.stdout || "", o || { encoding: "utf8" }), outOf(r.stderr || "", o || { encoding: "utf8" })));
+    if (cb) later(() => cb(r.status === 0 ? null : failure(r, shown), cbOut(r.stdout || "", o), cbOut(r.stderr || "", o)));
     return c;
   }
   function spawn(file, args, o) {

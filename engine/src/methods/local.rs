@@ -19,6 +19,18 @@ pub fn set(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Flo
     Ok(Flow::Next(params.clone()))
 }
 
+/// `global.set`: like `local.set`, in the script's `global` memory, which
+/// outlives the script's end.
+pub fn set_global(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Flow> {
+    let Value::Object(map) = params else {
+        return Err(MethodError::msg("params must be an object of name: value"));
+    };
+    for (k, v) in map {
+        ctx.run.memory.set_global(&ctx.loc.file, k, v.clone());
+    }
+    Ok(Flow::Next(params.clone()))
+}
+
 /// Emits `params.raw`, `params.text` or `params.json` as a log event.
 pub fn log(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Flow> {
     let text = match (params.get("raw"), params.get("text"), params.get("json")) {

@@ -56,7 +56,7 @@ const TABLE: &[(&str, Handler)] = &[
     ("json.rm", json::rm),
     ("self.set", json::set),
     ("local.set", local::set),
-    ("global.set", local::set),
+    ("global.set", local::set_global),
     ("log", local::log),
     ("script.start", script::start),
     ("script.stop", script::stop),

@@ -5,8 +5,9 @@
 use crate::apps::{AppSummary, Apps, PendingForm, RunningRun};
 use crate::proxy;
 use app::api::{
-    AppPage, DownloadProgress, PreEntry, EnvVariable, FormField, FormRequest, InstallStatus, InstalledApp,
-    MenuAction, MenuEntry, Notice, RunInfo, RunLogPage, RunningScript, TorchAdvice, TorchNote,
+    AppPage, DownloadProgress, EnvVariable, FormField, FormRequest, InstallStatus, InstalledApp,
+    MenuAction, MenuEntry, Notice, PreEntry, RunInfo, RunLogPage, RunningScript, TorchAdvice,
+    TorchNote,
 };
 use engine::MenuItem;
 use serde_json::Value;
@@ -101,7 +102,10 @@ pub async fn page(apps: &Apps, name: &str) -> Result<AppPage, String> {
             if let Some(url) = icon_url(apps, name, menu.icon.as_deref()) {
                 app.icon_url = Some(url);
             }
-            (menu_entries(&menu.items, &menu.dir, &app_dir, name, &running), None)
+            (
+                menu_entries(&menu.items, &menu.dir, &app_dir, name, &running),
+                None,
+            )
         }
         Err(e) => (
             Vec::new(),
