@@ -339,6 +339,25 @@ fn c070_kernel_in_templates() {
 }
 
 #[test]
+fn c070_function_scripts_read_kernel_facts_while_loading() {
+    let home = Home::new();
+    let s = home.write("a", "s.js", r#"module.exports = async (kernel, info) => {
+      const big = kernel.gpus.find(x => / 50.+/.test(x.model))
+      const cfg = await kernel.require(__dirname, "cfg.json")
+      return { run: [ { method: "log", params: { text: [kernel.platform, kernel.gpu, kernel.gpu_target, big ? big.name : "none", cfg.v, kernel.homedir === kernel.path()].join(" ") } } ] }
+    }"#);
+    home.write("a", "cfg.json", r#"{ "v": 7 }"#);
+    let (r, ev) = run(
+        &engine_for(&home, linux_box("nvidia")),
+        &s,
+        json!({}),
+        json!({}),
+    );
+    r.unwrap();
+    assert_eq!(logs(&ev), ["linux nvidia sm_120 nvidia 7 true"]);
+}
+
+#[test]
 fn c071_legacy_pip_install_torch_and_system() {
     let home = Home::new();
     let cmd = |sys| {
