@@ -648,21 +648,29 @@ fn c172_legacy_when_on_off_and_label_items() {
       { when: "start.js", on: "<i></i> Running", type: "label" },
       { when: "start.js", off: "<i></i> Start", href: "start.js" },
       { text: "Hidden", filter: () => false },
+      { text: "Docs", when: "start.js", on: "<i></i> Docs" },
       { text: "Note", type: "label", href: "start.js" } ] }"#,
     );
     let e = home.engine();
     let m = e.menu(home.app("a")).unwrap();
-    assert_eq!(texts(&m), ["<i></i> Start", "Note"]);
+    assert_eq!(texts(&m), ["<i></i> Start", "Docs", "Note"]);
     assert!(m.items[0].extra.get("when").is_none());
+    assert_eq!(
+        m.items[1].kind.as_deref(),
+        Some("label"),
+        "no button without its html"
+    );
     assert!(
-        m.items[1].script(&m.dir).is_none(),
+        m.items[2].script(&m.dir).is_none(),
         "a label is not clickable"
     );
     let h = start_daemon(&e, &home, "a", "start.js");
     let m = e.menu(home.app("a")).unwrap();
     h.stop();
     h.wait().unwrap();
-    assert_eq!(texts(&m), ["<i></i> Running", "Note"]);
+    assert_eq!(texts(&m), ["<i></i> Running", "Docs", "Note"]);
+    assert_eq!(m.items[1].html.as_deref(), Some("<i></i> Docs"));
+    assert_eq!(m.items[1].kind, None);
     assert_eq!(m.items[0].kind.as_deref(), Some("label"));
 }
 

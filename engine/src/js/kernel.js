@@ -209,8 +209,9 @@
     return v && typeof v === "object" ? v : {};
   }
   // Legacy items: `{when: "start.json", on, off}` shows `on` while that
-  // script (relative to the app) runs, else `off`, and is dropped when the
-  // applicable one is absent; `filter` functions hide items.
+  // script (relative to the app) runs, else `off`; with the applicable one
+  // absent the item has no button: a label when it has text of its own,
+  // else nothing. `filter` functions hide items.
   function evalItems(items, app, kernel, info) {
     const out = [];
     for (const it of items) {
@@ -221,9 +222,11 @@
       if (typeof item.when === "string" && (has(item, "on") || has(item, "off"))) {
         const on = N.running(path.resolve(app, item.when));
         const html = on ? item.on : item.off;
-        if (html === undefined || html === null) continue;
-        item.html = html;
         delete item.on; delete item.off; delete item.when;
+        if (html === undefined || html === null) {
+          if (item.text === undefined && item.html === undefined) continue;
+          item.type = "label";
+        } else item.html = html;
       }
       if (Array.isArray(item.menu)) item.menu = evalItems(item.menu, app, kernel, info);
       out.push(item);
