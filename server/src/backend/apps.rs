@@ -89,7 +89,7 @@ pub async fn page(apps: &Apps, name: &str) -> Result<AppPage, String> {
             pre = pre_entries(&menu.pre, name);
             if menu.needs_newer_pinokio {
                 launcher_warning = Some(format!(
-                    "This launcher declares version {}: Pinokio shows it only to Pinokio newer than 8.0; it may use features PinokioCloud lacks.",
+                    "This launcher asks for Pinokio {} (Pinokio 8.0 would ask you to update first); it may use features PinokioCloud lacks.",
                     menu.version.as_deref().unwrap_or("?")
                 ));
             }
