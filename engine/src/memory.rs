@@ -11,12 +11,17 @@ use serde_json::{Map, Value};
 
 use crate::process::StopHandle;
 
-/// `local` variables keyed by absolute script path. Each script's object is
-/// shared (`Arc`, copied on write) and versioned, so a run can hand its
+/// `local` and `global` variables keyed by absolute script path. `local`
+/// is forgotten when a (non-daemon) script ends; `global` stays for the life
+/// of the engine, like Pinokio's kernel memory (C-066). Each script's `local`
+/// is shared (`Arc`, copied on write) and versioned, so a run can hand its
 /// template world only what changed since the last step instead of the whole
 /// object (see [`Memory::changes`]).
 #[derive(Clone, Default)]
-pub struct Memory(Arc<Mutex<Locals>>);
+pub struct Memory {
+    local: Arc<Mutex<Locals>>,
+    global: Arc<Mutex<HashMap<PathBuf, Value>>>,
+}
 
 #[derive(Default)]
 struct Locals {
@@ -70,7 +75,7 @@ impl Memory {
 
     /// [`Self::local`] without copying it.
     pub fn local_shared(&self, script: &Path) -> Arc<Value> {
-        let m = self.0.lock().expect("memory lock");
+        let m = self.local.lock().expect("memory lock");
         m.by_script
             .get(script)
             .map(|s| s.value.clone())
@@ -79,7 +84,7 @@ impl Memory {
 
     /// Sets `key` (dotted paths allowed) in a script's `local`.
     pub fn set(&self, script: &Path, key: &str, value: Value) {
-        let mut m = self.0.lock().expect("memory lock");
+        let mut m = self.local.lock().expect("memory lock");
         m.version += 1;
         let version = m.version;
         let slot = m
@@ -97,7 +102,7 @@ impl Memory {
 
     /// Removes `key` (dotted paths allowed) from a script's `local`.
     pub fn remove(&self, script: &Path, key: &str) {
-        let mut m = self.0.lock().expect("memory lock");
+        let mut m = self.local.lock().expect("memory lock");
         m.version += 1;
         let version = m.version;
         if let Some(slot) = m.by_script.get_mut(script) {
@@ -106,16 +111,40 @@ impl Memory {
         }
     }
 
+    /// The `global` object of a script (empty object when unset).
+    pub fn global(&self, script: &Path) -> Value {
+        let m = self.global.lock().expect("memory lock");
+        m.get(script)
+            .cloned()
+            .unwrap_or_else(|| Value::Object(Map::new()))
+    }
+
+    /// Sets `key` (dotted paths allowed) in a script's `global`.
+    pub fn set_global(&self, script: &Path, key: &str, value: Value) {
+        let mut m = self.global.lock().expect("memory lock");
+        let entry = m
+            .entry(script.to_path_buf())
+            .or_insert_with(|| Value::Object(Map::new()));
+        crate::util::set_path(entry, key, value);
+    }
+
+    /// Removes `key` (dotted paths allowed) from a script's `global`.
+    pub fn remove_global(&self, script: &Path, key: &str) {
+        if let Some(v) = self.global.lock().expect("memory lock").get_mut(script) {
+            crate::util::remove_path(v, key);
+        }
+    }
+
     /// Forgets a script's `local` (non-daemon scripts, when they end).
     pub fn clear(&self, script: &Path) {
-        self.0.lock().expect("memory lock").by_script.remove(script);
+        self.local.lock().expect("memory lock").by_script.remove(script);
     }
 
     /// The version of a script's `local` now (0 when it has none) and what
     /// changed since `since` (a version this returned before; 0 at first),
     /// or `None` when nothing did.
     pub fn changes(&self, script: &Path, since: u64) -> Option<(u64, LocalChange)> {
-        let m = self.0.lock().expect("memory lock");
+        let m = self.local.lock().expect("memory lock");
         let Some(slot) = m.by_script.get(script) else {
             return (since != 0)
                 .then(|| (0, LocalChange::Full(Arc::new(Value::Object(Map::new())))));

@@ -208,7 +208,7 @@ impl Run {
         if let Some(p) = self.port.get() {
             return p;
         }
-        let p = crate::sys::free_port(42000);
+        let p = crate::sys::free_port(42003);
         self.port.set(Some(p));
         p
     }
@@ -230,7 +230,7 @@ impl Run {
     ) -> Value {
         let local = self.memory.local_shared(&loc.file);
         serde_json::json!({
-            "input": input, "args": args, "local": &*local, "global": &*local,
+            "input": input, "args": args, "local": &*local, "global": self.memory.global(&loc.file),
             "current": index, "next": total.and_then(|t| (index + 1 < t).then_some(index + 1)),
             "port": self.port(), "uri": &loc.file,
         })
@@ -278,12 +278,19 @@ impl Run {
         });
         let registered =
             self.mode == Mode::Run && self.kernel.registry.insert(&loc.file, self.stop.clone());
+        if registered {
+            self.kernel.set_ready(&loc.file, false);
+        }
         self.stop.enter_script(&loc.file);
         let result = self
             .ensure_env(&loc, &script.json)
             .and_then(|_| self.ensure_requirements(&loc, &script.json, top))
             .and_then(|_| self.walk(&loc, &script, &scope, args));
         self.stop.leave_script();
+        // Ready (`ready()`, `info.ready()`) once the walk completes (§2.4).
+        if registered {
+            self.kernel.set_ready(&loc.file, result.is_ok());
+        }
         // A run that started a daemon (itself or via `script.start`) keeps
         // its processes until stopped.
         let hold = top && self.mode == Mode::Run && (daemon || !self.detached.borrow().is_empty());
@@ -533,6 +540,7 @@ impl Run {
             next: total.and_then(|t| (index + 1 < t).then_some(index + 1)),
             port: self.port(),
             uri: &loc.file,
+            global: self.memory.global(&loc.file),
             local,
         };
         serde_json::to_string(&mem).unwrap_or_default()
@@ -555,8 +563,12 @@ impl Run {
     /// renders templates against the result first.
     fn store_returns(&self, ctx: &StepCtx<'_>, step: &Value, result: &Value) -> Result<(), String> {
         let assign = |key: &str, v: Value| match key.split_once('.') {
-            Some(("local" | "global", name)) => {
+            Some(("local", name)) => {
                 self.memory.set(&ctx.loc.file, name, v);
+                Ok(())
+            }
+            Some(("global", name)) => {
+                self.memory.set_global(&ctx.loc.file, name, v);
                 Ok(())
             }
             _ => Err(format!(
@@ -858,6 +870,12 @@ impl Bridge for RunBridge {
             .registry
             .is_running(&crate::util::normalize(path))
     }
+    fn global_of(&self, path: &Path) -> Value {
+        self.memory.global(&crate::util::normalize(path))
+    }
+    fn ready(&self, path: &Path) -> bool {
+        self.kernel.is_ready(&crate::util::normalize(path))
+    }
     fn local_of(&self, path: &Path) -> Value {
         self.memory.local(&crate::util::normalize(path))
     }
@@ -878,7 +896,7 @@ impl Bridge for RunBridge {
         )
     }
     fn port(&self) -> u16 {
-        crate::sys::free_port(42000)
+        crate::sys::free_port(42003)
     }
     fn cwd(&self) -> String {
         std::env::current_dir()

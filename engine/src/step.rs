@@ -21,6 +21,8 @@ pub struct StepMemory<'a> {
     pub next: Option<usize>,
     pub port: u16,
     pub uri: &'a Path,
+    /// The script's `global` (C-066): usually empty, so cheap to send.
+    pub global: Value,
     #[serde(rename = "__local", skip_serializing_if = "Option::is_none")]
     pub local: Option<LocalDelta>,
 }

@@ -1,11 +1,13 @@
 //! Facts about the machine that templates and `kernel` expose: platform,
-//! arch, GPUs (from `nvidia-smi` on PATH), RAM. Plans override them to
-//! preview another machine.
+//! arch, GPUs (from `nvidia-smi`, else `rocm-smi`, on PATH), RAM. Plans
+//! override them to preview another machine.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde::{Deserialize, Serialize};
+
+mod amd;
 
 /// One GPU as scripts see it (`kernel.gpus[i].model`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -36,6 +38,10 @@ pub struct SystemInfo {
     /// NVML), which decides the PyTorch wheels that work here.
     #[serde(default)]
     pub cuda: Option<String>,
+    /// Compute target of the selected GPU: `sm_89` (NVIDIA compute
+    /// capability 8.9) or `gfx1100` (AMD), what `gpu_target` shows.
+    #[serde(default)]
+    pub gpu_target: Option<String>,
 }
 
 impl SystemInfo {
@@ -54,10 +60,19 @@ impl SystemInfo {
             other => other,
         }
         .to_string();
-        let (gpus, gpu_driver) = nvidia_gpus();
+        let (mut gpus, mut gpu_driver) = nvidia_gpus();
         let cuda = gpu_driver.as_ref().and_then(|_| nvidia_cuda());
-        let gpu = if !gpus.is_empty() {
+        let mut gpu_target = (!gpus.is_empty()).then(nvidia_target).flatten();
+        if gpus.is_empty() {
+            let amd = amd::gpus();
+            (gpus, gpu_driver, gpu_target) = (amd.gpus, amd.driver, amd.target);
+        }
+        let gpu = if gpus.iter().any(|g| g.vendor == "nvidia") {
             "nvidia"
+        } else if gpus.iter().any(|g| g.vendor == "amd") {
+            "amd"
+        } else if let Some(g) = gpus.first() {
+            g.vendor.as_str()
         } else if platform == "darwin" && arch == "arm64" {
             "apple"
         } else {
@@ -76,6 +91,7 @@ impl SystemInfo {
             cpus,
             gpu_driver,
             cuda,
+            gpu_target,
         }
     }
 
@@ -112,22 +128,36 @@ impl SystemInfo {
             };
             if g != "nvidia" {
                 (self.gpu_driver, self.cuda) = (None, None);
+                self.gpu_target = (g == "amd").then(|| "gfx1100".into());
             } else if self.gpu_driver.is_none() {
                 (self.gpu_driver, self.cuda) = (Some("570.86.10".into()), Some("12.8".into()));
+                self.gpu_target = Some("sm_89".into());
             }
         }
         self
     }
 
-    /// Model of the first GPU, if any.
-    pub fn gpu_model(&self) -> Option<&str> {
-        self.gpus.first().map(|g| g.model.as_str())
+    /// The GPU Pinokio selects: the first of the `gpu` vendor (for AMD the
+    /// one with the most VRAM), else the first one.
+    pub fn selected_gpu(&self) -> Option<&Gpu> {
+        let same = || self.gpus.iter().filter(|g| g.vendor == self.gpu);
+        let pick = if self.gpu == "amd" {
+            same().max_by_key(|g| g.vram)
+        } else {
+            same().next()
+        };
+        pick.or(self.gpus.first())
     }
 
-    /// Total VRAM of the first GPU in GiB (rounded), 0 without one.
+    /// Model of the selected GPU, if any, as the probe reports it (scripts
+    /// see it lowercased: `gpu_model`).
+    pub fn gpu_model(&self) -> Option<&str> {
+        self.selected_gpu().map(|g| g.model.as_str())
+    }
+
+    /// Total VRAM of the selected GPU in GiB (rounded), 0 without one.
     pub fn vram_gib(&self) -> u64 {
-        self.gpus
-            .first()
+        self.selected_gpu()
             .map(|g| (g.vram + 512) / 1024)
             .unwrap_or(0)
     }
@@ -158,6 +188,16 @@ fn nvidia_gpus() -> (Vec<Gpu>, Option<String>) {
     (gpus, driver.filter(|d| !d.is_empty()))
 }
 
+/// `sm_89` from the first GPU's compute capability (`8.9`); `None` where the
+/// driver is too old to report it (the query then fails or prints junk).
+fn nvidia_target() -> Option<String> {
+    let out = smi(&["--query-gpu=compute_cap", "--format=csv,noheader"])?;
+    let cap = out.lines().next()?.trim();
+    let (major, minor) = cap.split_once('.')?;
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    (digits(major) && digits(minor)).then(|| format!("sm_{major}{minor}"))
+}
+
 /// The `CUDA Version: 12.4` of `nvidia-smi`'s header.
 fn nvidia_cuda() -> Option<String> {
     let header = smi(&[])?;
@@ -171,10 +211,12 @@ fn nvidia_cuda() -> Option<String> {
 }
 
 fn smi(args: &[&str]) -> Option<String> {
-    let out = Command::new(which("nvidia-smi")?)
-        .args(args)
-        .output()
-        .ok()?;
+    smi_output("nvidia-smi", args)
+}
+
+/// Standard output of a probe program on PATH, when it succeeds.
+fn smi_output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(which(program)?).args(args).output().ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())

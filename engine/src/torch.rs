@@ -287,6 +287,7 @@ mod tests {
             cpus: 4,
             gpu_driver: driver.map(String::from),
             cuda: cuda.map(String::from),
+            gpu_target: None,
         }
     }
 

@@ -733,13 +733,14 @@ fn c034_a_non_daemon_script_end_kills_its_shells_and_clears_local() {
         "main.js",
         r#"module.exports = { run: [
           { method: "script.start", params: { uri: "child.js" } },
-          { method: "log", params: { text: "child local: {{JSON.stringify(kernel.memory.local[path.resolve(cwd, 'child.js')])}}" } },
+          { method: "log", params: { text: "child local: {{String(kernel.memory.local[path.resolve(cwd, 'child.js')])}}" } },
           { method: "shell.run", params: { message: "if kill -0 $(cat child.pid) 2>/dev/null; then echo CHILD-ALIVE; else echo CHILD-GONE; fi" } } ] }"#,
     );
     let e = home.engine();
     let (r, ev) = run(&e, &main, json!({}), json!({}));
     r.unwrap();
-    assert_eq!(logs(&ev), ["child local: {}"]);
+    // A script that ended and has no `local` left reads as undefined (C-166).
+    assert_eq!(logs(&ev), ["child local: undefined"]);
     let out = plain_output(&ev);
     assert!(
         out.contains("CHILD-GONE") && !out.contains("CHILD-ALIVE"),

@@ -54,7 +54,7 @@ fn menu_reflects_install_state() {
     assert_eq!(texts, ["Start", "More", "<b>Docs</b>"]);
     let (script, query) = m.items[0].script(&home.app("demo")).unwrap();
     assert_eq!(script, home.app("demo").join("start.js"));
-    assert_eq!(query.as_deref(), Some("mode=fast"));
+    assert_eq!(query.as_deref(), Some("mode=fast&fast=true"));
     assert_eq!(
         m.items[1].menu.as_ref().unwrap()[0].confirm,
         Some(json!("Are you sure?"))

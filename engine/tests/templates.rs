@@ -141,7 +141,7 @@ fn gpu_values_come_from_nvidia_smi_on_path() {
         .unwrap();
     assert_eq!(
         out,
-        json!(["nvidia", "NVIDIA GeForce RTX 5090", 32, 32607, 2])
+        json!(["nvidia", "nvidia geforce rtx 5090", 32, 32607, 2])
     );
 }
 

@@ -50,7 +50,7 @@ esac
     assert_eq!(record.outcome.as_deref(), Some("ok"), "{record:?}");
     let log = f.apps.log(run).await.unwrap();
     assert!(
-        log.contains("gpu=nvidia model=NVIDIA GeForce RTX 5090 blackwell=yes"),
+        log.contains("gpu=nvidia model=nvidia geforce rtx 5090 blackwell=yes"),
         "{log}"
     );
 }

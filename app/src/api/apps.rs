@@ -139,6 +139,23 @@ pub struct AppPage {
     /// The app's own Python acceleration choice (`None`: the home's).
     #[serde(default)]
     pub python_acceleration: Option<bool>,
+    /// The launcher's `pre` prerequisites, shown before installing.
+    #[serde(default)]
+    pub pre: Vec<PreEntry>,
+    /// A warning about the launcher itself (e.g. it asks for a newer Pinokio).
+    #[serde(default)]
+    pub launcher_warning: Option<String>,
+}
+
+/// A launcher prerequisite: a link to other software, or an environment
+/// variable the app needs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PreEntry {
+    pub title: String,
+    pub description: Option<String>,
+    pub href: Option<String>,
+    /// The variable to set in the app's ENVIRONMENT, for `env` items.
+    pub env: Option<String>,
 }
 
 /// Whether the torch build an install script picks fits the GPU driver.

@@ -4,6 +4,7 @@
 //! (`__pinokio.*`) and keeps JS objects alive with `Persistent` handles.
 
 mod natives;
+mod node;
 
 use std::cell::Cell;
 use std::path::Path;
@@ -18,6 +19,13 @@ pub use natives::Bridge;
 const TEMPLATE: &str = include_str!("template.js");
 const PRELUDE: &str = include_str!("prelude.js");
 const RUN: &str = include_str!("run.js");
+/// Evaluated after the prelude, in order: `kernel`/`info`/menus, `_`, and
+/// the Node built-ins beyond path/os/fs.
+const EXTENSIONS: [&str; 3] = [
+    include_str!("kernel.js"),
+    include_str!("lodash.js"),
+    include_str!("node.js"),
+];
 
 /// A JS-side failure, already formatted with message and stack.
 #[derive(Debug, Clone)]
@@ -92,7 +100,7 @@ impl Js {
             ctx.globals()
                 .set("__native", natives)
                 .map_err(|e| JsError(e.to_string()))?;
-            for src in [TEMPLATE, PRELUDE, RUN] {
+            for src in [TEMPLATE, PRELUDE].into_iter().chain(EXTENSIONS).chain([RUN]) {
                 ctx.eval::<(), _>(src)
                     .catch(&ctx)
                     .map_err(|e| JsError(e.to_string()))?;
@@ -273,9 +281,12 @@ impl Js {
         })
     }
 
-    /// Evaluates a launcher file (`pinokio.js`) and renders its menu.
-    pub fn menu(&self, file: &Path) -> JsResult<Json> {
-        self.call_api_async("menu", (file.to_string_lossy().into_owned(),))
+    /// Evaluates a launcher (`pinokio.js`, or `None` for JSON metadata
+    /// only) in its launcher root and renders its menu; `app` is the app
+    /// folder legacy `when` items resolve against.
+    pub fn menu(&self, file: Option<&Path>, root: &Path, app: &Path) -> JsResult<Json> {
+        let s = |p: &Path| p.to_string_lossy().into_owned();
+        self.call_api_async("menu", (file.map(s), s(root), s(app)))
     }
 
     fn call_api_async<A>(&self, name: &str, args: A) -> JsResult<Json>

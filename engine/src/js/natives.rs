@@ -14,8 +14,12 @@ pub trait Bridge {
     fn sysinfo(&self) -> String;
     /// Whether the script at this absolute path is running.
     fn running(&self, path: &Path) -> bool;
+    /// Whether the script at this absolute path reached ready (§2.4).
+    fn ready(&self, path: &Path) -> bool;
     /// `local` memory of the script at this absolute path (JSON object).
     fn local_of(&self, path: &Path) -> serde_json::Value;
+    /// `global` memory of the script at this absolute path (JSON object).
+    fn global_of(&self, path: &Path) -> serde_json::Value;
     /// Environment visible to scripts (JSON object).
     fn env(&self) -> serde_json::Value;
     /// Environment of the script at `path`: ours plus its app's ENVIRONMENT file.
@@ -56,9 +60,21 @@ pub fn install<'js>(ctx: &Ctx<'js>, bridge: Rc<dyn Bridge>) -> Result<Object<'js
     )?;
     let b = bridge.clone();
     o.set(
+        "ready",
+        Function::new(ctx.clone(), move |p: String| b.ready(Path::new(&p)))?,
+    )?;
+    let b = bridge.clone();
+    o.set(
         "localOf",
         Function::new(ctx.clone(), move |p: String| {
             b.local_of(Path::new(&p)).to_string()
+        })?,
+    )?;
+    let b = bridge.clone();
+    o.set(
+        "globalOf",
+        Function::new(ctx.clone(), move |p: String| {
+            b.global_of(Path::new(&p)).to_string()
         })?,
     )?;
     let b = bridge.clone();
@@ -199,6 +215,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, bridge: Rc<dyn Bridge>) -> Result<Object<'js
             },
         )?,
     )?;
+    super::node::install(ctx, &o)?;
     o.set(
         "compile",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, src: String, file: String| {

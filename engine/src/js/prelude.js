@@ -271,32 +271,9 @@
   const render = G.__tpl.render;
 
   // --------------------------------------------------- kernel / info / vars --
-  function kernelFor(cwd, file) {
-    const res = (...a) => path.resolve(cwd, ...a.map(String));
-    const local = new Proxy({}, { get: (_, k) => (typeof k === "string" ? JSON.parse(N.localOf(path.resolve(k))) : undefined) });
-    return {
-      platform: SYS.platform, arch: SYS.arch, gpu: SYS.gpu, gpus: SYS.gpus, gpu_model: SYS.gpu_model,
-      gpu_driver: SYS.gpu_driver, cuda: SYS.cuda, vram: SYS.vram, ram: SYS.ram, homedir: SYS.home, envs: JSON.parse(N.envFor(file || path.resolve(cwd, "_"))),
-      path: (...a) => path.resolve(SYS.home, ...a.map(String)),
-      exists: (...a) => N.exists(res(...a)),
-      running: (...a) => N.running(res(...a)),
-      which: (n) => N.which(String(n)),
-      port: () => Promise.resolve(N.port()),
-      memory: { local, global: local },
-      local: (...a) => JSON.parse(N.localOf(res(...a))),
-      script: { local: (...a) => JSON.parse(N.localOf(res(...a))), running: (...a) => N.running(res(...a)) },
-      bin: { path: (...a) => path.resolve(SYS.home, "bin", ...a.map(String)) },
-      template: { render: (v, m) => render(v, m || {}) },
-      os, fs, require: G.require,
-    };
-  }
-  function infoFor(dir) {
-    const res = (...a) => path.resolve(dir, ...a.map(String));
-    return {
-      path: res, cwd: () => dir, exists: (...a) => N.exists(res(...a)), running: (...a) => N.running(res(...a)),
-      local: (...a) => JSON.parse(N.localOf(res(...a))),
-    };
-  }
+  // `kernel` and `info` live in kernel.js (evaluated after this file).
+  function kernelFor(cwd, file) { return G.__pinokio.ext.kernelFor(cwd, file); }
+  function infoFor(dir) { return G.__pinokio.ext.infoFor(dir); }
   function scopeFor(file, cwd, self) {
     const kernel = kernelFor(cwd, file);
     return {
@@ -316,22 +293,25 @@
   }
   const plain = (v) => JSON.stringify(v === undefined ? null : v, (k, x) => (typeof x === "function" ? undefined : x));
 
+  // The scope with what kernel.js adds (`ready`, `_`, `system`…); kernel.js
+  // loads after this file, so it is looked up at call time.
+  function extendedScope(file, cwd, self) {
+    return G.__pinokio.ext.extendScope(scopeFor(file, cwd, self), cwd);
+  }
+
   G.__pinokio = {
     // What run.js (script runs, inline and module methods) builds on.
-    _: { N, path, fs, fmt, plain, Buffer, loadFile, forget: (f) => { delete cache[f]; }, kernelFor, infoFor, scopeFor },
+    _: { N, path, fs, fmt, plain, Buffer, loadFile, forget: (f) => { delete cache[f]; }, kernelFor, infoFor, scopeFor: extendedScope },
     reset() { cache = Object.create(null); },
     toJson: plain,
-    scope(file, cwd, self) { return scopeFor(file, cwd, self); },
+    scope(file, cwd, self) { return extendedScope(file, cwd, self); },
     mem(scope, json) { return Object.assign(Object.create(scope), JSON.parse(json, Buffer.__revive)); },
     render(valueJson, mem) { return plain(render(JSON.parse(valueJson), mem)); },
-    menu(file) {
-      const dir = path.dirname(file);
-      const kernel = kernelFor(dir), info = infoFor(dir);
-      return Promise.resolve(instantiate(loadFile(file).exports, kernel, info)).then((launcher) => {
-        const l = launcher || {};
-        const m = typeof l.menu === "function" ? l.menu(kernel, info) : l.menu;
-        return Promise.resolve(m).then((menu) => plain({ title: l.title, description: l.description, icon: l.icon, version: l.version, menu: menu || [] }));
-      });
-    },
+    menu(file, root, app) { return G.__pinokio.ext.menu(file, root, app); },
+  };
+  // What kernel.js, lodash.js and node.js build on.
+  G.__pinokio.lib = {
+    N, SYS, path, os, fs, util, Buffer, builtins, render, instantiate, plain, fmt, loadFile, makeRequire,
+    loadFresh(file) { delete cache[file]; return loadFile(file); },
   };
 })(__native);

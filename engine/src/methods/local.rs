@@ -78,6 +78,28 @@ pub fn rm(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Flow
     Ok(Flow::Next(Value::Null))
 }
 
+/// `global.set`: like `local.set`, in the script's `global` memory, which
+/// outlives the script's end.
+pub fn set_global(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Flow> {
+    let Value::Object(map) = params else {
+        return Err(MethodError::msg("params must be an object of name: value"));
+    };
+    for (k, v) in map {
+        ctx.run.memory.set_global(&ctx.loc.file, k, v.clone());
+    }
+    Ok(Flow::Next(Value::Null))
+}
+
+/// `global.rm`: like `local.rm`, in the script's `global` memory.
+pub fn rm_global(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Flow> {
+    let keys = crate::util::string_or_list(Some(params))
+        .ok_or_else(|| MethodError::msg("params must be an array of keys"))?;
+    for k in keys {
+        ctx.run.memory.remove_global(&ctx.loc.file, &k);
+    }
+    Ok(Flow::Next(Value::Null))
+}
+
 /// Prints `raw`/`text` verbatim, `json` on one line, `json2` indented.
 pub fn log(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Flow> {
     let text = if let Some(v) = params.get("raw").or_else(|| params.get("text")) {

@@ -62,6 +62,7 @@ pub fn linux_box(gpu: &str) -> SystemInfo {
         cpus: 8,
         gpu_driver: (gpu == "nvidia").then(|| "570.86.10".into()),
         cuda: (gpu == "nvidia").then(|| "12.8".into()),
+        gpu_target: (gpu == "nvidia").then(|| "sm_120".into()),
     }
 }
 

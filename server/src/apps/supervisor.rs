@@ -141,17 +141,8 @@ fn split_script(script: &str) -> Result<(String, Option<Value>)> {
             "script {script:?} must be a path inside the app folder, like start.js"
         )));
     }
-    let args = query.map(|q| {
-        Value::Object(
-            q.split('&')
-                .filter(|kv| !kv.is_empty())
-                .map(|kv| {
-                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                    (k.to_string(), Value::String(v.to_string()))
-                })
-                .collect(),
-        )
-    });
+    // Values are text and percent-decoded, as Pinokio passes menu `params`.
+    let args = query.map(|q| Value::Object(engine::launcher::query_args(q)));
     Ok((file.to_string(), args))
 }
 

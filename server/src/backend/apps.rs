@@ -6,7 +6,8 @@ use crate::apps::{AppSummary, Apps, PendingForm, RunningRun};
 use crate::proxy;
 use app::api::{
     AppPage, DownloadProgress, EnvVariable, FormField, FormRequest, InstallStatus, InstalledApp,
-    MenuAction, MenuEntry, Notice, RunInfo, RunLogPage, RunningScript, TorchAdvice, TorchNote,
+    MenuAction, MenuEntry, Notice, PreEntry, RunInfo, RunLogPage, RunningScript, TorchAdvice,
+    TorchNote,
 };
 use engine::MenuItem;
 use serde_json::Value;
@@ -82,8 +83,16 @@ pub async fn page(apps: &Apps, name: &str) -> Result<AppPage, String> {
         .collect();
     let app_dir = apps.home().join("api").join(name);
     let mut app = installed_app(apps, summary);
+    let (mut pre, mut launcher_warning) = (Vec::new(), None);
     let (menu, menu_error) = match apps.menu(name).await {
         Ok(menu) => {
+            pre = pre_entries(&menu.pre, name);
+            if menu.needs_newer_pinokio {
+                launcher_warning = Some(format!(
+                    "This launcher asks for Pinokio {} (Pinokio 8.0 would ask you to update first); it may use features PinokioCloud lacks.",
+                    menu.version.as_deref().unwrap_or("?")
+                ));
+            }
             // The launcher as it is now (pinokio.json may have changed
             // since the install recorded it).
             if let Some(title) = menu.title.clone().filter(|t| !t.trim().is_empty()) {
@@ -93,7 +102,10 @@ pub async fn page(apps: &Apps, name: &str) -> Result<AppPage, String> {
             if let Some(url) = icon_url(apps, name, menu.icon.as_deref()) {
                 app.icon_url = Some(url);
             }
-            (menu_entries(&menu.items, &app_dir, name, &running), None)
+            (
+                menu_entries(&menu.items, &menu.dir, &app_dir, name, &running),
+                None,
+            )
         }
         Err(e) => (
             Vec::new(),
@@ -111,6 +123,8 @@ pub async fn page(apps: &Apps, name: &str) -> Result<AppPage, String> {
         app,
         menu,
         menu_error,
+        pre,
+        launcher_warning,
         forms: apps
             .pending(Some(name))
             .into_iter()
@@ -195,8 +209,10 @@ fn running_info(r: &RunningRun) -> RunInfo {
 
 /// Launcher items → UI entries: scripts become run buttons (marked when
 /// running), URLs become links (local ones through `/p/<app>/`).
+/// `root` is the launcher root (`menu.dir`) relative `href`s resolve in.
 fn menu_entries(
     items: &[MenuItem],
+    root: &Path,
     app_dir: &Path,
     app: &str,
     running: &[RunningRun],
@@ -204,14 +220,16 @@ fn menu_entries(
     items
         .iter()
         .map(|item| {
-            let action = match (item.script(app_dir), item.href.as_deref()) {
+            let label = item.kind.as_deref() == Some("label");
+            let action = match (item.script(root), item.href.as_deref()) {
+                _ if label => MenuAction::None,
                 (Some((path, query)), _) => {
                     let rel = path
                         .strip_prefix(app_dir)
                         .unwrap_or(&path)
                         .display()
                         .to_string();
-                    let running = running.iter().any(|r| r.script == rel);
+                    let running = item.running || running.iter().any(|r| r.script == rel);
                     let script = query.map_or(rel.clone(), |q| format!("{rel}?{q}"));
                     MenuAction::Script { script, running }
                 }
@@ -238,8 +256,25 @@ fn menu_entries(
                 children: item
                     .menu
                     .as_deref()
-                    .map_or_else(Vec::new, |m| menu_entries(m, app_dir, app, running)),
+                    .map_or_else(Vec::new, |m| menu_entries(m, root, app_dir, app, running)),
             }
+        })
+        .collect()
+}
+
+/// The launcher's `pre` list → UI entries (links go through the front door).
+fn pre_entries(items: &[engine::launcher::PreItem], app: &str) -> Vec<PreEntry> {
+    items
+        .iter()
+        .map(|p| PreEntry {
+            title: p
+                .title
+                .clone()
+                .or_else(|| p.env.clone())
+                .unwrap_or_default(),
+            description: p.description.clone(),
+            href: p.href.as_deref().map(|h| front_door_url(h, app)),
+            env: p.env.clone(),
         })
         .collect()
 }

@@ -1,7 +1,7 @@
 //! The launcher menu: scripts become run buttons, URLs links, headings
 //! group nested items.
 
-use crate::api::{MenuAction, MenuEntry};
+use crate::api::{MenuAction, MenuEntry, PreEntry};
 use leptos::prelude::*;
 
 #[component]
@@ -43,4 +43,22 @@ pub fn MenuList(
         })
         .collect_view()
         .into_any()
+}
+
+/// The launcher's prerequisites (`pre`): software to get first, and
+/// variables to set in the app's ENVIRONMENT.
+#[component]
+pub fn PreList(items: Vec<PreEntry>) -> impl IntoView {
+    let rows = items
+        .into_iter()
+        .map(|p| {
+            let title = match p.href.clone() {
+                Some(h) => view! { <a href=h target="_blank" rel="noopener">{p.title.clone()}</a> }.into_any(),
+                None => view! { <strong>{p.title.clone()}</strong> }.into_any(),
+            };
+            let env = p.env.map(|e| view! { <span class="muted">" (set "<code>{e}</code>" in the app's ENVIRONMENT)"</span> });
+            view! { <li>{title}{env}{p.description.map(|d| view! { <span>" — "{d}</span> })}</li> }
+        })
+        .collect_view();
+    view! { <section class="launcher-pre"><h2>"Before installing"</h2><ul>{rows}</ul></section> }
 }

@@ -23,7 +23,7 @@ use history::{History, Notices};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use menu::MenuList;
+use menu::{MenuList, PreList};
 use runs::RunView;
 use std::time::Duration;
 use torch::TorchNotice;
@@ -149,6 +149,8 @@ fn AppView(
     let notices = Memo::new(move |_| state.with(|p| p.notices.clone()));
     let history = Memo::new(move |_| state.with(|p| p.history.clone()));
     let torch = Memo::new(move |_| state.with(|p| p.torch.clone()));
+    let pre = Memo::new(move |_| state.with(|p| p.pre.clone()));
+    let launcher_warning = Memo::new(move |_| state.with(|p| p.launcher_warning.clone()));
 
     let bump = move || poke.update(|t| *t += 1);
     let start = Action::new(move |(app, script): &(String, String)| {
@@ -196,6 +198,8 @@ fn AppView(
         }}
         {move || torch.get().map(|advice| view! { <TorchNotice advice/> })}
         {move || menu_error.get().map(|e| view! { <p class="notice error">{e}</p> })}
+        {move || launcher_warning.get().map(|w| view! { <p class="notice">{w}</p> })}
+        {move || (!pre.get().is_empty()).then(|| view! { <PreList items=pre.get()/> })}
         <nav class="launcher" aria-label="Launcher">
             {move || view! { <MenuList items=menu.get() app=for_menu.clone() start operator/> }}
         </nav>
