@@ -4,10 +4,12 @@
 
 mod apps;
 mod auth;
+mod origin;
 mod python;
 mod system;
 
 pub use apps::*;
 pub use auth::*;
+pub use origin::*;
 pub use python::*;
 pub use system::*;
