@@ -48,6 +48,8 @@ pub struct ServeArgs {
     /// Snapshot folder (see `pinokiocloud snapshot`): restored into the home at start when it is newer than the home.
     #[arg(long, env = "PINOKIOCLOUD_SNAPSHOT_DIR")]
     pub snapshot_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub origins: crate::origin::config::OriginArgs,
 }
 
 impl ServeArgs {
@@ -109,6 +111,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let proxy_targets = Arc::new(ProxyTargets::new());
     let supervisor =
         crate::apps::Apps::open(&home, store.pool().clone(), proxy_targets.clone()).await?;
+    let origins = args
+        .origins
+        .start(platform.as_ref(), addr, proxy_targets.clone(), store.pool())?;
     crate::app_cli::write_cli_access(&home, addr.port(), &token).with_context(|| {
         format!(
             "writing {}",
@@ -141,6 +146,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         auth: auth.clone(),
         system,
         apps: supervisor.clone(),
+        origins: origins.clone(),
     });
 
     let options = LeptosOptions::builder()
@@ -152,7 +158,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let router = http::router(options, auth, backend, proxy_targets, supervisor.clone());
+    let router = http::router(
+        options,
+        auth,
+        backend,
+        proxy_targets,
+        supervisor.clone(),
+        origins,
+    );
     let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
