@@ -290,6 +290,24 @@ mod tests {
     }
 
     #[test]
+    fn a_trailing_star_hides_every_cookie_with_that_prefix() {
+        let hidden = vec!["pc_session".to_string(), "pc_app_*".to_string()];
+        let mut h = map(&[("cookie", "pc_app_sd=1; app=2; pc_app_x=3; pc_session=4; pc_appx=5")]);
+        hide_cookies(&mut h, &hidden);
+        assert_eq!(h["cookie"], "app=2; pc_appx=5");
+    }
+
+    #[test]
+    fn only_bearer_authorization_is_ours_to_strip() {
+        let mut h = map(&[("authorization", "Bearer abc")]);
+        strip_bearer(&mut h);
+        assert!(h.get("authorization").is_none());
+        let mut h = map(&[("authorization", "Basic dXNlcjpwdw==")]);
+        strip_bearer(&mut h);
+        assert_eq!(h["authorization"], "Basic dXNlcjpwdw==");
+    }
+
+    #[test]
     fn keeps_foreign_origin_and_tunnel_proto() {
         let mut h = map(&[
             ("host", "box.example"),
