@@ -346,3 +346,65 @@ async fn an_app_only_share_link_opens_that_app_and_nothing_of_the_dashboard() {
     .await;
     assert_eq!(r.status, 401);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_open_prints_a_working_sign_in_link_and_ls_shows_the_mode() {
+    let s = start(&[]).await;
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(support::BIN)
+            .args(args)
+            .arg("--home")
+            .arg(s.home.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (link, note) = run(&["open", APP]);
+    let link = link.trim();
+    assert!(
+        link.starts_with(&format!("{}/__pinokio/handoff?code=", s.app_origin())),
+        "{link}"
+    );
+    assert!(note.contains("subdomain mode"), "{note}");
+    let cookie = s.handoff(link).await;
+    let page = send(
+        &client(s.port),
+        "GET",
+        &format!("{}/", s.app_origin()),
+        &[("cookie", cookie.as_str())],
+        None,
+    )
+    .await;
+    assert_eq!(page.status, 200);
+
+    let (json, _) = run(&["ls", "--json"]);
+    let apps: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let app = apps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == APP)
+        .unwrap();
+    assert_eq!(app["origin"]["mode"], "subdomain", "{app}");
+    assert_eq!(
+        app["origin"]["origin"],
+        "http://originapp.localhost:".to_string() + &s.port.to_string()
+    );
+
+    // A stopped app has nothing to open.
+    let out = std::process::Command::new(support::BIN)
+        .args(["open", "nosuchapp", "--home"])
+        .arg(s.home.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not running"));
+}

@@ -20,7 +20,7 @@ const START: &str = r#"{"daemon": true, "run": [
 pub struct Setup {
     pub server: Server,
     pub port: u16,
-    _home: tempfile::TempDir,
+    pub home: tempfile::TempDir,
 }
 
 /// Serves a fresh home (with `extra` flags) and starts the fixture app.
@@ -29,11 +29,7 @@ pub async fn start(extra: &[&str]) -> Setup {
     put_fixture(home.path());
     let server = serve(home.path(), extra);
     let port: u16 = server.url.rsplit(':').next().unwrap().parse().unwrap();
-    let setup = Setup {
-        server,
-        port,
-        _home: home,
-    };
+    let setup = Setup { server, port, home };
     let (status, body) = setup
         .admin("POST", &format!("/api/op/apps/{APP}/start"), Some("{}"))
         .await;
