@@ -26,7 +26,7 @@ pub async fn serve(origins: AppOrigins, app: String, mut req: Request) -> Respon
     }
     let id = cookie_value(req.headers(), &cookie_name(&app));
     let role = match id {
-        Some(id) => match origins.db().session_role(&app, &id).await {
+        Some(id) => match origins.session_role(&app, &id).await {
             Ok(role) => role,
             Err(err) => return internal(err),
         },

@@ -31,10 +31,12 @@ pub use store::{AppGrant, OriginDb};
 
 use crate::auth::SESSION_COOKIE;
 use crate::proxy::{Proxy, ProxyOptions, ProxyTargets};
+use app::auth::Role;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// The path of the sign-in step on every app origin.
 pub const HANDOFF_PATH: &str = "/__pinokio/handoff";
@@ -80,7 +82,14 @@ struct Inner {
     listeners: Mutex<listener::Listeners>,
     tunnels: Mutex<BTreeMap<String, String>>,
     opener: Mutex<Option<TunnelOpener>>,
+    /// Recently checked sessions: (app, cookie value) → role, checked at.
+    sessions: Mutex<HashMap<(String, String), (Role, Instant)>>,
 }
+
+/// How long a checked app session is trusted without asking SQLite again:
+/// every request of an app (assets, API calls) carries the cookie, and a
+/// revoked share link or an expired session takes effect within this time.
+const SESSION_CACHE: Duration = Duration::from_secs(5);
 
 /// Opens (or finds) a tunnel of `app`'s own to `127.0.0.1:<port>` and
 /// answers its public URL once up (`None`: none could be opened). Given by
@@ -124,6 +133,7 @@ impl AppOrigins {
                 listeners: Mutex::new(listener::Listeners::default()),
                 tunnels: Mutex::new(BTreeMap::new()),
                 opener: Mutex::new(None),
+                sessions: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -138,6 +148,39 @@ impl AppOrigins {
 
     pub(crate) fn proxy(&self) -> &Proxy {
         &self.inner.proxy
+    }
+
+    /// The role of the session whose cookie value is `id` on `app`'s origin.
+    pub async fn session_role(&self, app: &str, id: &str) -> anyhow::Result<Option<Role>> {
+        let key = (app.to_string(), id.to_string());
+        if let Some((role, at)) = self.lock_sessions().get(&key) {
+            if at.elapsed() < SESSION_CACHE {
+                return Ok(Some(*role));
+            }
+        }
+        let role = self.inner.db.session_role(app, id).await?;
+        let mut cache = self.lock_sessions();
+        match role {
+            Some(role) => {
+                if cache.len() > 10_000 {
+                    cache.clear();
+                }
+                cache.insert(key, (role, Instant::now()));
+            }
+            None => {
+                cache.remove(&key);
+            }
+        }
+        Ok(role)
+    }
+
+    fn lock_sessions(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), (Role, Instant)>> {
+        self.inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// The app a `Host` names, or `None` for the dashboard. Labels are
