@@ -292,7 +292,10 @@ mod tests {
     #[test]
     fn a_trailing_star_hides_every_cookie_with_that_prefix() {
         let hidden = vec!["pc_session".to_string(), "pc_app_*".to_string()];
-        let mut h = map(&[("cookie", "pc_app_sd=1; app=2; pc_app_x=3; pc_session=4; pc_appx=5")]);
+        let mut h = map(&[(
+            "cookie",
+            "pc_app_sd=1; app=2; pc_app_x=3; pc_session=4; pc_appx=5",
+        )]);
         hide_cookies(&mut h, &hidden);
         assert_eq!(h["cookie"], "app=2; pc_appx=5");
     }
