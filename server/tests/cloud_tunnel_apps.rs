@@ -42,10 +42,13 @@ echo "2026-10-01T10:00:01Z INF |  https://app-$port.trycloudflare.com           
 exec sleep 600
 "#;
 
+/// Every `(app, url)` the tunnels reported, in order.
+type UrlLog = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 struct Setup {
     bin: tempfile::TempDir,
     tunnels: AppTunnels,
-    urls: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    urls: UrlLog,
 }
 
 fn fast() -> SupervisorConfig {
@@ -78,7 +81,7 @@ fn setup(f: &Fixture) -> Setup {
         },
         fast(),
     );
-    let urls = Arc::new(Mutex::new(Vec::new()));
+    let urls: UrlLog = Arc::new(Mutex::new(Vec::new()));
     let sink = urls.clone();
     tunnels.on_url(move |app, url| sink.lock().unwrap().push((app.to_string(), url)));
     tunnels.follow_apps(f.apps.events(), f.targets.clone());
