@@ -25,6 +25,9 @@ pub struct AppGrant {
     pub session_expires_at: Option<i64>,
 }
 
+/// app, role, label, token_id, session_expires_at.
+type HandoffRow = (String, String, String, Option<i64>, Option<i64>);
+
 #[derive(Clone)]
 pub struct OriginDb {
     pool: SqlitePool,
@@ -74,7 +77,7 @@ impl OriginDb {
         code: &str,
         at: i64,
     ) -> anyhow::Result<Option<AppGrant>> {
-        let row: Option<(String, String, String, Option<i64>, Option<i64>)> = sqlx::query_as(
+        let row: Option<HandoffRow> = sqlx::query_as(
             "UPDATE app_handoffs SET used_at = ?3
              WHERE code_hash = ?1 AND app = ?2 AND used_at IS NULL AND expires_at > ?3
              RETURNING app, role, label, token_id, session_expires_at",
