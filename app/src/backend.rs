@@ -2,8 +2,8 @@
 //! implements: the UI crate stays free of SQL and process management.
 
 use crate::api::{
-    AppPage, EnvVariable, HomeEnvironmentFile, InstallStatus, InstalledApp, PythonSetup,
-    RunLogPage, RunningScript, ShareLink, SystemStatus,
+    AppOrigin, AppPage, EnvVariable, HomeEnvironmentFile, InstallStatus, InstalledApp,
+    PythonSetup, RunLogPage, RunningScript, ShareLink, SystemStatus,
 };
 use crate::auth::Role;
 use serde_json::Value;
@@ -78,6 +78,27 @@ pub trait Backend: Send + Sync + 'static {
         name: String,
         on: Option<bool>,
     ) -> BoxFuture<'_, Result<(), String>>;
+
+    /// Where running app `name` opens for a visitor at `base_url`
+    /// (`None`: not running).
+    fn app_origin(
+        &self,
+        name: String,
+        base_url: String,
+    ) -> BoxFuture<'_, Result<Option<AppOrigin>, String>> {
+        let _ = (name, base_url);
+        Box::pin(async { Err("per-app origins are not available here".to_string()) })
+    }
+    /// A share link for app `name` only; returns its clear token.
+    fn share_app(
+        &self,
+        name: String,
+        label: String,
+        expires_at: Option<i64>,
+    ) -> BoxFuture<'_, Result<String, String>> {
+        let _ = (name, label, expires_at);
+        Box::pin(async { Err("per-app share links are not available here".to_string()) })
+    }
 }
 
 /// The backend as Leptos context.

@@ -133,6 +133,11 @@ impl Dashboard {
         up.then_some(d)
     }
 
+    /// The dashboard's loopback URL, e.g. `http://127.0.0.1:42000`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// One JSON call; an error status becomes an error with the server's message.
     pub async fn call(
         &self,
@@ -370,12 +375,18 @@ pub fn stop(args: StopArgs) -> anyhow::Result<ExitCode> {
 pub fn ls(args: LsArgs) -> anyhow::Result<ExitCode> {
     let home = args.home.resolve()?;
     runtime()?.block_on(async {
-        let apps: Vec<AppSummary> = match Dashboard::find(&home).await {
+        let dashboard = Dashboard::find(&home).await;
+        let apps: Vec<AppSummary> = match &dashboard {
             Some(d) => serde_json::from_value(d.call("GET", "/api/view/apps", None).await?)?,
             None => open_direct(&home).await?.list().await?,
         };
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&apps)?);
+            let origins = match &dashboard {
+                Some(d) => d.call("GET", "/api/view/origins", None).await?,
+                None => Value::Array(Vec::new()),
+            };
+            let listed = crate::origin::cli::with_origins(serde_json::to_value(&apps)?, &origins);
+            println!("{}", serde_json::to_string_pretty(&listed)?);
             return Ok(ExitCode::SUCCESS);
         }
         if apps.is_empty() {

@@ -38,6 +38,8 @@ enum Command {
     Ls(app_cli::LsArgs),
     /// Print the log of an app's latest run (or --run ID).
     Logs(app_cli::LogsArgs),
+    /// Print a sign-in link that opens a running app at its own address.
+    Open(crate::origin::cli::OpenArgs),
     /// Copy the home (apps, venvs, database) to persistent storage, incrementally.
     Snapshot(snapshot::SnapshotArgs),
     /// Restore a home from a snapshot (keeps what the home has beyond it).
@@ -70,6 +72,7 @@ impl Cli {
             Command::Stop(args) => app_cli::stop(args),
             Command::Ls(args) => app_cli::ls(args),
             Command::Logs(args) => app_cli::logs(args),
+            Command::Open(args) => crate::origin::cli::open(args),
             Command::Snapshot(args) => snapshot::snapshot_cmd(args),
             Command::Restore(args) => snapshot::restore_cmd(args),
             Command::CatalogImport { source, out } => catalog_import(&source, &out),

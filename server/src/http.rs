@@ -2,7 +2,8 @@
 //! static assets, all behind the auth gate.
 
 use crate::apps::Apps;
-use crate::auth::{gate::gate, routes as auth_routes, Auth, SESSION_COOKIE};
+use crate::auth::{gate::gate, routes as auth_routes, Auth};
+use crate::origin::{self, AppOrigins};
 use crate::proxy::{self, ProxyOptions, ProxyTargets};
 use app::backend::{Backend, BackendHandle};
 use app::{shell, App};
@@ -37,6 +38,11 @@ pub fn route_table() -> Vec<(String, String)> {
     }
     table.push(("GET".into(), crate::terminal::ROUTE.into()));
     table.extend(
+        origin::routes::ROUTES
+            .iter()
+            .map(|(method, path)| (method.to_string(), path.to_string())),
+    );
+    table.extend(
         crate::apps::http::ROUTES
             .iter()
             .map(|(method, path)| (method.to_string(), path.to_string())),
@@ -55,6 +61,7 @@ pub fn router(
     backend: Arc<dyn Backend>,
     proxy_targets: Arc<ProxyTargets>,
     apps: Apps,
+    origins: AppOrigins,
 ) -> Router {
     let routes = generate_route_list(App);
     let handle = BackendHandle(backend);
@@ -70,13 +77,20 @@ pub fn router(
         .merge(auth_routes::router().with_state(auth.clone()))
         .merge(crate::apps::http::router(apps.clone()))
         .merge(crate::terminal::router(apps))
-        // Running apps' UIs at /p/<app>/; the session cookie never reaches app code.
+        .merge(origin::routes::router(origins.clone()))
+        // Running apps' UIs at /p/<app>/; our cookies and bearer tokens never reach app code.
         .merge(proxy::router_with(
             proxy_targets,
             ProxyOptions {
-                hidden_cookies: vec![SESSION_COOKIE.into()],
+                hidden_cookies: origin::HIDDEN_COOKIES.map(String::from).to_vec(),
+                strip_authorization: true,
             },
         ))
         .layer(middleware::from_fn_with_state(auth, gate))
         .layer(CompressionLayer::new())
+        // Outermost: app origins (by Host) never reach the dashboard's routes.
+        .layer(middleware::from_fn_with_state(
+            origins,
+            origin::dispatch::dispatch,
+        ))
 }

@@ -10,6 +10,7 @@ pub mod cloud;
 pub mod engine_cli;
 pub mod home;
 pub mod http;
+pub mod origin;
 pub mod proxy;
 pub mod serve;
 pub mod site;

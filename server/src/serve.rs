@@ -6,7 +6,7 @@ use crate::backend::ServerBackend;
 use crate::cloud::env::SystemEnv;
 use crate::cloud::platform::{self, Platform, PlatformId, PlatformReport};
 use crate::cloud::resources::resource_sampler;
-use crate::cloud::tunnel::{self, ProviderChoice, SupervisorConfig, Tunnel};
+use crate::cloud::tunnel::{self, ProviderChoice, SupervisorConfig, Tunnel, TunnelState};
 use crate::proxy::ProxyTargets;
 use crate::system::SystemMonitor;
 use crate::{home, http, site, store::Store};
@@ -48,6 +48,8 @@ pub struct ServeArgs {
     /// Snapshot folder (see `pinokiocloud snapshot`): restored into the home at start when it is newer than the home.
     #[arg(long, env = "PINOKIOCLOUD_SNAPSHOT_DIR")]
     pub snapshot_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub origins: crate::origin::config::OriginArgs,
 }
 
 impl ServeArgs {
@@ -109,6 +111,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let proxy_targets = Arc::new(ProxyTargets::new());
     let supervisor =
         crate::apps::Apps::open(&home, store.pool().clone(), proxy_targets.clone()).await?;
+    let origins =
+        args.origins
+            .start(platform.as_ref(), addr, proxy_targets.clone(), store.pool())?;
     crate::app_cli::write_cli_access(&home, addr.port(), &token).with_context(|| {
         format!(
             "writing {}",
@@ -129,6 +134,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(tunnel) = &tunnel {
         announce_tunnel_when_up(tunnel, token.clone());
     }
+    // Per-app tunnels (tunnel helper): stopped when their app stops.
+    let app_tunnels = tunnel::AppTunnels::for_serve(tunnel_choice, platform.id(), home.join("bin"));
+    if let Some(app_tunnels) = &app_tunnels {
+        app_tunnels.follow_apps(supervisor.events(), proxy_targets.clone());
+        let opener = app_tunnels.clone();
+        let open: crate::origin::TunnelOpener = Arc::new(move |app: String, port: u16| {
+            let tunnels = opener.clone();
+            Box::pin(async move { tunnels.open_for_origin(&app, port).await })
+                as std::pin::Pin<Box<dyn std::future::Future<Output = Option<String>> + Send>>
+        });
+        origins.set_tunnel_opener(open);
+        let origins = origins.clone();
+        app_tunnels.on_url(move |app, url| origins.set_tunnel_url(app, url));
+    }
     let load = resource_sampler(&home, Duration::from_secs(2), 90);
     let system = Arc::new(SystemMonitor::new(
         report,
@@ -141,6 +160,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         auth: auth.clone(),
         system,
         apps: supervisor.clone(),
+        origins: origins.clone(),
     });
 
     let options = LeptosOptions::builder()
@@ -152,7 +172,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let router = http::router(options, auth, backend, proxy_targets, supervisor.clone());
+    let router = http::router(
+        options,
+        auth,
+        backend,
+        proxy_targets,
+        supervisor.clone(),
+        origins,
+    );
     let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -178,6 +205,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     .await
     .context("serving HTTP");
     supervisor.shutdown().await;
+    if let Some(app_tunnels) = &app_tunnels {
+        app_tunnels.close_all().await;
+    }
     served
 }
 
@@ -204,7 +234,15 @@ fn start_tunnel(
     let Some(choice) = choice else {
         return Ok((None, Some("turned off (--tunnel off)".into())));
     };
-    match tunnel::plan(choice, platform, port, &SystemEnv, &home.join("bin")) {
+    let install = tunnel::Install::default_for(choice, platform, port);
+    match tunnel::plan_with(
+        choice,
+        platform,
+        port,
+        &SystemEnv,
+        &home.join("bin"),
+        install,
+    ) {
         Ok(launch) => Ok((
             Some(Tunnel::spawn(launch, SupervisorConfig::default())),
             None,
@@ -262,19 +300,33 @@ fn announce_tunnel_when_up(tunnel: &Tunnel, token: String) {
     let kind = tunnel.kind();
     tokio::spawn(async move {
         let mut last = None;
+        let mut said_installing = false;
         loop {
-            let url = states.borrow_and_update().url().map(str::to_string);
-            if url.is_some() && url != last {
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(
-                    out,
+            let state = states.borrow_and_update().clone();
+            let url = state.url().map(str::to_string);
+            let line = match &state {
+                _ if url.is_some() && url != last => Some(format!(
                     "Tunnel ({kind}): {}/?token={token}",
                     url.as_deref().unwrap_or("").trim_end_matches('/')
-                );
+                )),
+                TunnelState::Installing { url, .. } if !said_installing => {
+                    said_installing = true;
+                    Some(format!("Tunnel ({kind}): downloading {kind} from {url}"))
+                }
+                TunnelState::Failed { reason } => {
+                    Some(format!("Tunnel ({kind}): failed: {reason}"))
+                }
+                _ => None,
+            };
+            if let Some(line) = line {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{line}");
                 let _ = out.flush();
+            }
+            if url.is_some() {
                 last = url;
             }
-            if states.changed().await.is_err() {
+            if state.is_final() || states.changed().await.is_err() {
                 return;
             }
         }

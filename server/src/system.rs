@@ -4,7 +4,7 @@
 use crate::cloud::gpu::{self, GpuInfo};
 use crate::cloud::platform::PlatformReport;
 use crate::cloud::resources::{ResourceSnapshot, Sampler};
-use crate::cloud::tunnel::{Tunnel, TunnelState};
+use crate::cloud::tunnel::Tunnel;
 use app::api::{GpuView, LoadPoint, PlatformView, SystemStatus, TunnelView};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -78,20 +78,8 @@ impl SystemMonitor {
             });
         };
         let provider = tunnel.kind().binary_name().to_string();
-        let (state, url, detail) = match tunnel.state() {
-            TunnelState::Starting => ("starting", None, None),
-            TunnelState::Up { url } => ("up", Some(url), None),
-            TunnelState::Restarting {
-                attempt,
-                last_error,
-            } => (
-                "restarting",
-                None,
-                Some(format!("attempt {attempt}: {last_error}")),
-            ),
-            TunnelState::Failed { reason } => ("failed", None, Some(reason)),
-            TunnelState::Stopped => ("stopped", None, None),
-        };
+        let summary = tunnel.state().summary();
+        let (state, url, detail) = (summary.state, summary.url, summary.detail);
         Some(TunnelView {
             provider,
             state: state.into(),

@@ -65,6 +65,8 @@ fn expected_access(path: &str) -> &'static str {
     }
     match path.split('/').nth(1).unwrap_or("") {
         "settings" => "admin",
+        // Opening an app signs in to its own origin: using an app is an operator's.
+        "open" => "operator",
         "api" => match path.split('/').nth(2).unwrap_or("") {
             "view" => "viewer",
             "op" => "operator",

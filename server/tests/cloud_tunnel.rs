@@ -6,8 +6,8 @@ use server::cloud;
 use cloud::env::FixtureEnv;
 use cloud::platform::{self, PlatformId};
 use cloud::tunnel::{
-    install_into, plan, Launch, ProviderChoice, ProviderKind, SupervisorConfig, Tunnel,
-    TunnelError, TunnelState,
+    plan, Launch, ProviderChoice, ProviderKind, Runner, SupervisorConfig, Tunnel, TunnelError,
+    TunnelState,
 };
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -187,17 +187,10 @@ async fn a_tunnel_that_dies_is_restarted_with_a_new_url() {
     tunnel.stop().await;
 }
 
-#[tokio::test]
-async fn ngrok_gets_the_token_in_its_environment_and_reports_the_url() {
+#[test]
+fn ngrok_runs_in_process_with_the_token_and_needs_no_program() {
     let sb = Sandbox::new();
-    let body = r#"echo "$@" > "$STATE/args"
-if [ "$NGROK_AUTHTOKEN" != "tok_123" ]; then echo 'ERROR:  authentication failed: Usage of ngrok requires a verified account and authtoken. ERR_NGROK_4018' >&2; exit 1; fi
-echo '{"lvl":"info","msg":"no configuration paths supplied","t":"2024-05-01T10:00:00.000Z"}'
-echo '{"addr":"127.0.0.1:4040","lvl":"info","msg":"starting web service","obj":"web","t":"2024-05-01T10:00:00.001Z"}'
-echo '{"id":"8f0b","lvl":"info","msg":"tunnel session started","obj":"tunnels.session","t":"2024-05-01T10:00:00.300Z"}'
-echo '{"addr":"http://127.0.0.1:42000","lvl":"info","msg":"started tunnel","name":"command_line","obj":"tunnels","t":"2024-05-01T10:00:00.400Z","url":"https://ab12-203-0-113-7.ngrok-free.app"}'
-exec sleep 600"#;
-    sb.script(&sb.bin(), "ngrok", body);
+    // No ngrok program anywhere: the token alone is enough.
     let env = sb.env().with_var("NGROK_AUTHTOKEN", "tok_123");
     let launch = plan(
         ProviderChoice::Auto,
@@ -208,22 +201,15 @@ exec sleep 600"#;
     )
     .unwrap();
     assert_eq!(launch.kind, ProviderKind::Ngrok, "auto falls back to ngrok");
-
-    let tunnel = Tunnel::spawn(launch, fast());
-    assert_eq!(
-        tunnel.wait_for_url().await.as_deref(),
-        Some("https://ab12-203-0-113-7.ngrok-free.app")
-    );
-    let args = std::fs::read_to_string(sb.file("args")).unwrap();
-    assert_eq!(
-        args.trim(),
-        "http http://127.0.0.1:42000 --log=stdout --log-format=json"
-    );
+    let Runner::NgrokSdk(config) = &launch.runner else {
+        panic!("expected in-process ngrok, got {launch:?}");
+    };
+    assert_eq!(config.authtoken, "tok_123");
+    assert_eq!(launch.binary(), None);
     assert!(
-        !args.contains("tok_123"),
-        "the token stays off the command line"
+        !format!("{launch:?}").contains("tok_123"),
+        "the token never reaches logs"
     );
-    tunnel.stop().await;
 }
 
 #[tokio::test]
@@ -265,13 +251,7 @@ async fn a_silent_tunnel_is_killed_after_the_url_timeout() {
         "cloudflared",
         "echo $$ > \"$STATE/pid\"\nexec sleep 600",
     );
-    let launch = Launch {
-        kind: ProviderKind::Cloudflared,
-        binary: path,
-        args: vec![],
-        env: vec![],
-        port: PORT,
-    };
+    let launch = Launch::process(ProviderKind::Cloudflared, path, PORT);
     let config = SupervisorConfig {
         url_timeout: Duration::from_millis(300),
         max_failures: 1,
@@ -288,13 +268,11 @@ async fn a_silent_tunnel_is_killed_after_the_url_timeout() {
 
 #[tokio::test]
 async fn a_missing_program_fails_with_the_spawn_error() {
-    let launch = Launch {
-        kind: ProviderKind::Cloudflared,
-        binary: PathBuf::from("/nonexistent/cloudflared"),
-        args: vec![],
-        env: vec![],
-        port: PORT,
-    };
+    let launch = Launch::process(
+        ProviderKind::Cloudflared,
+        PathBuf::from("/nonexistent/cloudflared"),
+        PORT,
+    );
     let tunnel = Tunnel::spawn(
         launch,
         SupervisorConfig {
@@ -379,7 +357,6 @@ fn missing_programs_and_tokens_explain_the_fix() {
     assert!(matches!(err, TunnelError::NoProvider { .. }), "{err}");
     assert!(err.to_string().contains("NGROK_AUTHTOKEN"));
 
-    sb.script(&sb.bin(), "ngrok", "exit 0");
     let err = plan(
         ProviderChoice::Only(ProviderKind::Ngrok),
         generic().as_ref(),
@@ -390,14 +367,6 @@ fn missing_programs_and_tokens_explain_the_fix() {
     .unwrap_err();
     assert!(matches!(err, TunnelError::MissingNgrokToken), "{err}");
     assert!(err.to_string().contains("set NGROK_AUTHTOKEN"));
-
-    let err = install_into(ProviderKind::Cloudflared, &home_bin)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains(&home_bin.join("cloudflared").display().to_string()),
-        "{err}"
-    );
 }
 
 #[test]
@@ -412,7 +381,7 @@ fn home_bin_is_searched_after_path() {
         &sb.home_bin(),
     )
     .unwrap();
-    assert_eq!(launch.binary, in_home);
+    assert_eq!(launch.binary(), Some(in_home.as_path()));
     let on_path = sb.script(&sb.bin(), "cloudflared", "exit 0");
     let launch = plan(
         ProviderChoice::Auto,
@@ -422,7 +391,7 @@ fn home_bin_is_searched_after_path() {
         &sb.home_bin(),
     )
     .unwrap();
-    assert_eq!(launch.binary, on_path, "PATH wins");
+    assert_eq!(launch.binary(), Some(on_path.as_path()), "PATH wins");
     // A file without the execute bit is not a program.
     std::fs::set_permissions(&on_path, std::fs::Permissions::from_mode(0o644)).unwrap();
     let launch = plan(
@@ -433,7 +402,7 @@ fn home_bin_is_searched_after_path() {
         &sb.home_bin(),
     )
     .unwrap();
-    assert_eq!(launch.binary, in_home);
+    assert_eq!(launch.binary(), Some(in_home.as_path()));
 }
 
 #[test]
@@ -474,4 +443,71 @@ fn states_serialize_with_a_tag() {
     .unwrap();
     assert_eq!(restarting["state"], "restarting");
     assert_eq!(restarting["attempt"], 2);
+}
+
+/// A server that takes the connection and hangs up: what a firewall or a
+/// wrong `PINOKIOCLOUD_NGROK_SERVER` looks like to ngrok-rust.
+async fn hang_up_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            drop(socket);
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn ngrok_in_process_fails_with_the_server_and_the_token_named() {
+    use cloud::tunnel::{ngrok_sdk, NgrokConfig};
+    let server = hang_up_server().await;
+    let config = NgrokConfig {
+        authtoken: "not-a-real-token".into(),
+        server: Some(server.clone()),
+    };
+    let err = match ngrok_sdk::open(&config, PORT).await {
+        Ok(_) => panic!("a hung-up server cannot give a tunnel"),
+        Err(err) => err.to_string(),
+    };
+    assert!(err.starts_with("could not open an ngrok tunnel: "), "{err}");
+    assert!(err.contains(&format!("connecting to {server}")), "{err}");
+    assert!(err.contains("NGROK_AUTHTOKEN"), "{err}");
+    assert!(
+        !err.contains("not-a-real-token"),
+        "the token is never shown: {err}"
+    );
+
+    // Supervised: retried, then given up with the same explanation.
+    let launch = Launch {
+        kind: ProviderKind::Ngrok,
+        runner: Runner::NgrokSdk(config),
+        port: PORT,
+    };
+    let tunnel = Tunnel::spawn(
+        launch,
+        SupervisorConfig {
+            max_failures: 2,
+            ..fast()
+        },
+    );
+    let state = wait_for(&tunnel, TunnelState::is_final).await;
+    assert!(
+        matches!(&state, TunnelState::Failed { reason } if reason.contains("could not open an ngrok tunnel") && reason.contains("failed 2 times")),
+        "{state:?}"
+    );
+
+    // A server address that is not host:port is refused before connecting.
+    let env = FixtureEnv::new()
+        .with_var("NGROK_AUTHTOKEN", "tok")
+        .with_var("PINOKIOCLOUD_NGROK_SERVER", "no port here");
+    let config = NgrokConfig::from_env(&env).unwrap();
+    let err = match ngrok_sdk::open(&config, PORT).await {
+        Ok(_) => panic!("a bad server address cannot give a tunnel"),
+        Err(err) => err.to_string(),
+    };
+    assert!(
+        err.contains("PINOKIOCLOUD_NGROK_SERVER=no port here"),
+        "{err}"
+    );
 }

@@ -108,22 +108,33 @@ fn paperspace_refuses_a_tunnel_and_says_why() {
 }
 
 #[test]
-fn a_missing_tunnel_binary_names_the_fix() {
+fn a_missing_tunnel_binary_is_downloaded_and_offline_names_the_fix() {
     let home = tempfile::tempdir().unwrap();
     let empty = tempfile::tempdir().unwrap();
-    let err = serve_fails_with_env(
+    // Stands in for the release server: nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/release", closed.local_addr().unwrap());
+    drop(closed);
+    let server = serve_with_env(
+        home.path(),
+        &["--tunnel", "cloudflared"],
         &[
-            "--home",
-            home.path().to_str().unwrap(),
-            "--port",
-            "0",
-            "--tunnel",
-            "cloudflared",
+            ("PATH", format!("{}:/usr/bin:/bin", empty.path().display())),
+            ("PINOKIOCLOUD_CLOUDFLARED_URL", base.clone()),
         ],
-        &[("PATH", format!("{}:/usr/bin:/bin", empty.path().display()))],
     );
-    assert!(err.contains("cloudflared"), "{err}");
-    assert!(err.contains("PATH") || err.contains("bin"), "{err}");
+    server.wait_for_line(&format!(
+        "Tunnel (cloudflared): downloading cloudflared from {base}/cloudflared-linux-"
+    ));
+    let line = server.wait_for_line("Tunnel (cloudflared): failed:");
+    assert!(
+        line.contains(&format!("could not download cloudflared from {base}")),
+        "{line}"
+    );
+    assert!(line.contains("or pass --tunnel off"), "{line}");
+    let status = server.call("/api/view/system_status", "");
+    assert_eq!(status["tunnel"]["state"], "failed", "{status}");
+    assert!(!home.path().join("bin").join("cloudflared").exists());
 }
 
 #[test]

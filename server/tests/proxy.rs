@@ -156,6 +156,7 @@ async fn setup() -> Setup {
     targets.set("app", &format!("http://{backend}/")).unwrap();
     let options = proxy::ProxyOptions {
         hidden_cookies: vec!["pc_session".into()],
+        ..Default::default()
     };
     let front = serve(proxy::router_with(targets.clone(), options)).await;
     Setup {

@@ -5,11 +5,13 @@
 mod apps;
 mod auth;
 mod environment;
+mod origin;
 mod python;
 mod system;
 
 pub use apps::*;
 pub use auth::*;
 pub use environment::*;
+pub use origin::*;
 pub use python::*;
 pub use system::*;

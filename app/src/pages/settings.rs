@@ -1,7 +1,8 @@
 use super::environment_settings::EnvironmentSettingsSection;
 use super::python_settings::PythonSettingsSection;
 use crate::api::{
-    create_share_link, revoke_share_link, rotate_admin_token, share_links, ShareLink,
+    create_share_link, installed_apps, revoke_share_link, rotate_admin_token, share_app,
+    share_links, ShareLink,
 };
 use crate::auth::Role;
 use crate::time::format_utc;
@@ -20,8 +21,15 @@ const EXPIRY_CHOICES: [(&str, Option<u32>); 5] = [
 /// `/settings` (admin): share links for collaborators and the admin login link.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let create = Action::new(|(role, label, hours): &(Role, String, Option<u32>)| {
-        create_share_link(*role, label.clone(), *hours)
+    let create = Action::new(|link: &NewLink| {
+        let (role, label, hours, app) = link.clone();
+        async move {
+            match app {
+                // "Share this app": opens that app only, nothing of the dashboard.
+                Some(app) => share_app(app, label, hours).await,
+                None => create_share_link(role, label, hours).await,
+            }
+        }
     });
     let revoke = Action::new(|id: &i64| revoke_share_link(*id));
     let rotate = Action::new(|_: &()| rotate_admin_token());
@@ -65,22 +73,37 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
+/// Role, label, expiry in hours, and the one app it is limited to (if any).
+type NewLink = (Role, String, Option<u32>, Option<String>);
+
 #[component]
-fn NewLinkForm(
-    create: Action<(Role, String, Option<u32>), Result<String, ServerFnError>>,
-) -> impl IntoView {
+fn NewLinkForm(create: Action<NewLink, Result<String, ServerFnError>>) -> impl IntoView {
+    let apps = Resource::new(|| (), |_| installed_apps());
+    let app = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Viewer);
     let label = RwSignal::new(String::new());
     let expiry = RwSignal::new(1usize);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let hours = EXPIRY_CHOICES[expiry.get_untracked()].1;
-        create.dispatch((role.get_untracked(), label.get_untracked(), hours));
+        let only = Some(app.get_untracked()).filter(|a| !a.is_empty());
+        create.dispatch((role.get_untracked(), label.get_untracked(), hours, only));
     };
     view! {
         <form class="share-form" on:submit=submit>
+            <label>"Opens"
+                <select class="field" name="app" on:change=move |ev| app.set(event_target_value(&ev))>
+                    <option value="" selected=move || app.get().is_empty()>"The dashboard"</option>
+                    <Suspense fallback=|| ()>
+                        {move || apps.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|a| {
+                            let name = a.name.clone();
+                            view! { <option value=a.name.clone() selected=move || app.get() == name>{format!("Only the app {}", a.title)}</option> }
+                        }).collect_view()}
+                    </Suspense>
+                </select>
+            </label>
             <label>"Role"
-                <select class="field" name="role" on:change=move |ev| {
+                <select class="field" name="role" disabled=move || !app.get().is_empty() on:change=move |ev| {
                     if let Some(r) = Role::parse(&event_target_value(&ev)) { role.set(r) }
                 }>
                     {Role::ALL.into_iter().map(|r| view! {

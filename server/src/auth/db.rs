@@ -92,7 +92,8 @@ impl AuthDb {
         let now = now();
         let row: Option<TokenRow> = sqlx::query_as(
             "SELECT id, role, label, expires_at, last_used_at FROM auth_tokens
-             WHERE token_hash = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)",
+             WHERE token_hash = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)
+               AND app IS NULL",
         )
         .bind(hash)
         .bind(now)

@@ -267,7 +267,7 @@ fn is_https(headers: &HeaderMap) -> bool {
 }
 
 /// The Origin (or Referer) host must be the host the browser addressed.
-pub(super) fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let host = headers
         .get("x-forwarded-host")
         .or_else(|| headers.get(header::HOST))

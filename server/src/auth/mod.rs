@@ -11,7 +11,7 @@ mod limiter;
 mod password;
 pub mod policy;
 pub mod routes;
-mod secret;
+pub(crate) mod secret;
 
 pub use db::AuthDb;
 pub use limiter::LoginLimiter;

@@ -34,6 +34,10 @@ pub fn required(method: &Method, path: &str) -> Access {
     if path == "/settings" || path.starts_with("/settings/") {
         return Access::Role(Role::Admin);
     }
+    // Opening an app signs in to its own origin, where using it needs operator.
+    if path.starts_with("/open/") {
+        return Access::Role(Role::Operator);
+    }
     // Pages, terminals (/ws/), app UIs (/p/): what a viewer is for. Writes to
     // app UIs are the app's business; our own writes go through /api/.
     let _ = method;

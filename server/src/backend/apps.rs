@@ -43,10 +43,8 @@ fn icon_url(apps: &Apps, name: &str, icon: Option<&str>) -> Option<String> {
 fn installed_app(apps: &Apps, s: AppSummary) -> InstalledApp {
     InstalledApp {
         icon_url: icon_url(apps, &s.name, s.icon.as_deref()),
-        open_path: s
-            .url
-            .as_ref()
-            .map(|_| format!("{}/", proxy::prefix(&s.name))),
+        // Open signs in to the app's own origin (see `crate::origin`).
+        open_path: s.url.as_ref().map(|_| format!("/open/{}", s.name)),
         running: s.running.len(),
         autostart: s.autostart,
         title: s.title,

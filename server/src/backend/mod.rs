@@ -1,6 +1,7 @@
 //! The server's side of `app::backend::Backend`: what server functions call.
 
 mod apps;
+mod origin;
 
 use crate::apps::Apps;
 use crate::auth::Auth;
@@ -17,6 +18,7 @@ pub struct ServerBackend {
     pub auth: Auth,
     pub system: std::sync::Arc<SystemMonitor>,
     pub apps: Apps,
+    pub origins: crate::origin::AppOrigins,
 }
 
 /// Server functions show errors to the user: keep the whole cause chain.
@@ -224,5 +226,22 @@ impl Backend for ServerBackend {
                 .await
                 .map_err(|e| e.to_string())
         })
+    }
+
+    fn app_origin(
+        &self,
+        name: String,
+        base_url: String,
+    ) -> BoxFuture<'_, Result<Option<app::api::AppOrigin>, String>> {
+        Box::pin(async move { Ok(origin::app_origin(&self.origins, &name, &base_url)) })
+    }
+
+    fn share_app(
+        &self,
+        name: String,
+        label: String,
+        expires_at: Option<i64>,
+    ) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(origin::share_app(&self.origins, name, label, expires_at))
     }
 }

@@ -24,6 +24,7 @@ use std::sync::Arc;
 pub struct Proxy {
     targets: Arc<ProxyTargets>,
     hidden_cookies: Arc<[String]>,
+    strip_authorization: bool,
     client: Client<HttpConnector, Body>,
 }
 
@@ -37,24 +38,45 @@ impl Proxy {
         Self {
             targets,
             hidden_cookies: options.hidden_cookies.into(),
+            strip_authorization: options.strip_authorization,
             client,
         }
     }
 
-    /// Resolves `app`, then forwards or tunnels `req` to it.
+    /// Resolves `app`, then forwards or tunnels `req` (a `/p/<app>/…` path)
+    /// to it.
     pub async fn handle(&self, app: &str, req: Request) -> Result<Response, ProxyError> {
+        self.handle_under(app, &prefix(app), req).await
+    }
+
+    /// Like [`Proxy::handle`] for an app served at the root of its own
+    /// origin: paths go to the app unchanged and nothing is re-prefixed.
+    pub async fn handle_at_root(&self, app: &str, req: Request) -> Result<Response, ProxyError> {
+        self.handle_under(app, "", req).await
+    }
+
+    /// Forwards `req`, whose public path starts with `prefix` (`""` at the
+    /// root of an app's own origin).
+    async fn handle_under(
+        &self,
+        app: &str,
+        prefix: &str,
+        req: Request,
+    ) -> Result<Response, ProxyError> {
         let target = self.resolve(app, req.uri().path())?;
         let fwd = forwarded(&req);
-        let (mut outbound, client_upgrade) = outbound_request(app, &target, &fwd, req)?;
+        let (mut outbound, client_upgrade) = outbound_request(prefix, app, &target, &fwd, req)?;
         headers::hide_cookies(outbound.headers_mut(), &self.hidden_cookies);
+        if self.strip_authorization {
+            headers::strip_bearer(outbound.headers_mut());
+        }
         let response = match client_upgrade {
             Some(on_client) => upgrade::tunnel(app, &target, outbound, on_client).await?,
             None => self.send(app, &target, outbound).await?,
         };
-        let prefix = prefix(app);
         let mount = rewrite::Mount {
             target: &target,
-            prefix: &prefix,
+            prefix,
             public_host: fwd.host.as_ref().and_then(|h| h.to_str().ok()),
         };
         Ok(finish_response(response, &mount))
@@ -105,13 +127,14 @@ type Outbound = (Request, Option<OnUpgrade>);
 /// `Connection: upgrade` + `Upgrade` and hands back the client's pending
 /// upgrade, to be spliced to the app's once both sides have switched.
 fn outbound_request(
+    prefix: &str,
     app: &str,
     target: &Target,
     fwd: &headers::Forwarded,
     mut req: Request,
 ) -> Result<Outbound, ProxyError> {
     let upgrade = headers::requested_upgrade(req.headers());
-    let path = rewrite::upstream_path(target, req.uri().path(), req.uri().query());
+    let path = rewrite::upstream_path(target, prefix, req.uri().path(), req.uri().query());
     *req.uri_mut() = upstream_uri(app, target, &path)?;
     *req.version_mut() = Version::HTTP_11;
     let on_client = upgrade
@@ -119,7 +142,7 @@ fn outbound_request(
         .and_then(|_| req.extensions_mut().remove::<OnUpgrade>());
     let h = req.headers_mut();
     headers::strip_hop_by_hop(h);
-    headers::prepare_request(h, fwd, &target.authority, &prefix(app));
+    headers::prepare_request(h, fwd, &target.authority, prefix);
     if let (Some(proto), Some(_)) = (upgrade, &on_client) {
         headers::keep_upgrade(h, proto);
     }

@@ -124,8 +124,24 @@ pub fn prepare_request(headers: &mut HeaderMap, fwd: &Forwarded, target: &Author
         Some(chain) => headers.insert("x-forwarded-for", chain.clone()),
         None => headers.remove("x-forwarded-for"),
     };
+    headers.remove("x-forwarded-prefix");
+    if prefix.is_empty() {
+        return;
+    }
     if let Ok(p) = HeaderValue::from_str(prefix) {
         headers.insert("x-forwarded-prefix", p);
+    }
+}
+
+/// Drops `Authorization: Bearer …`: on the dashboard's origin a bearer value
+/// is a PinokioCloud login token (scripts, the CLI), never the app's.
+pub fn strip_bearer(headers: &mut HeaderMap) {
+    let ours = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("bearer "));
+    if ours {
+        headers.remove(header::AUTHORIZATION);
     }
 }
 
@@ -144,7 +160,7 @@ pub fn hide_cookies(headers: &mut HeaderMap, hidden: &[String]) {
         .map(str::trim)
         .filter(|pair| {
             let name = pair.split_once('=').map_or(*pair, |(n, _)| n);
-            !pair.is_empty() && !hidden.iter().any(|h| h == name)
+            !pair.is_empty() && !hidden.iter().any(|h| cookie_matches(h, name))
         })
         .map(str::to_string)
         .collect();
@@ -153,6 +169,15 @@ pub fn hide_cookies(headers: &mut HeaderMap, hidden: &[String]) {
         if !kept.is_empty() {
             headers.insert(header::COOKIE, v);
         }
+    }
+}
+
+/// `name` is hidden by `pattern`: the same name, or a prefix ending in `*`
+/// (`pc_app_*`: every app origin's session cookie).
+fn cookie_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => pattern == name,
     }
 }
 
@@ -262,6 +287,27 @@ mod tests {
         let mut h = map(&[("cookie", "pc_session_x=1")]);
         hide_cookies(&mut h, &hidden);
         assert_eq!(h["cookie"], "pc_session_x=1");
+    }
+
+    #[test]
+    fn a_trailing_star_hides_every_cookie_with_that_prefix() {
+        let hidden = vec!["pc_session".to_string(), "pc_app_*".to_string()];
+        let mut h = map(&[(
+            "cookie",
+            "pc_app_sd=1; app=2; pc_app_x=3; pc_session=4; pc_appx=5",
+        )]);
+        hide_cookies(&mut h, &hidden);
+        assert_eq!(h["cookie"], "app=2; pc_appx=5");
+    }
+
+    #[test]
+    fn only_bearer_authorization_is_ours_to_strip() {
+        let mut h = map(&[("authorization", "Bearer abc")]);
+        strip_bearer(&mut h);
+        assert!(h.get("authorization").is_none());
+        let mut h = map(&[("authorization", "Basic dXNlcjpwdw==")]);
+        strip_bearer(&mut h);
+        assert_eq!(h["authorization"], "Basic dXNlcjpwdw==");
     }
 
     #[test]

@@ -21,7 +21,8 @@ mod targets;
 mod upgrade;
 
 pub use error::ProxyError;
-pub use targets::ProxyTargets;
+pub use forward::Proxy;
+pub use targets::{check_app_name, ProxyTargets};
 
 use axum::extract::{Path, Request, State};
 use axum::http::{header, StatusCode};
@@ -40,6 +41,8 @@ pub struct ProxyOptions {
     /// cookie belongs here, since every app shares the dashboard's origin
     /// and would otherwise receive it on each request.
     pub hidden_cookies: Vec<String>,
+    /// Drop `Authorization: Bearer` (the dashboard's own login tokens).
+    pub strip_authorization: bool,
 }
 
 /// The proxy routes with default options. State-less for the caller

@@ -7,10 +7,20 @@ use super::targets::Target;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 
 /// The path (and query) to request from the app: the public path minus
-/// `/p/<app>`, under the target's base path. `public_path` is the raw,
-/// still percent-encoded request path, so encoded bytes pass through intact.
-pub fn upstream_path(target: &Target, public_path: &str, query: Option<&str>) -> String {
-    let rest = strip_mount(public_path);
+/// `/p/<app>` (nothing when `prefix` is empty: the app owns its origin),
+/// under the target's base path. `public_path` is the raw, still
+/// percent-encoded request path, so encoded bytes pass through intact.
+pub fn upstream_path(
+    target: &Target,
+    prefix: &str,
+    public_path: &str,
+    query: Option<&str>,
+) -> String {
+    let rest = if prefix.is_empty() {
+        public_path
+    } else {
+        strip_mount(public_path)
+    };
     let mut out = format!("{}{}", target.base_path, rest);
     if out.is_empty() {
         out.push('/');
@@ -200,14 +210,14 @@ mod tests {
     #[test]
     fn maps_public_paths_onto_the_target() {
         let root = target("http://127.0.0.1:7860/");
-        assert_eq!(upstream_path(&root, "/p/sd/", None), "/");
+        assert_eq!(upstream_path(&root, "/p/sd", "/p/sd/", None), "/");
         assert_eq!(
-            upstream_path(&root, "/p/sd/a/b%20c", Some("x=1&y")),
+            upstream_path(&root, "/p/sd", "/p/sd/a/b%20c", Some("x=1&y")),
             "/a/b%20c?x=1&y"
         );
         let sub = target("http://127.0.0.1:7860/base/");
-        assert_eq!(upstream_path(&sub, "/p/sd/", None), "/base/");
-        assert_eq!(upstream_path(&sub, "/p/sd/x", None), "/base/x");
+        assert_eq!(upstream_path(&sub, "/p/sd", "/p/sd/", None), "/base/");
+        assert_eq!(upstream_path(&sub, "/p/sd", "/p/sd/x", None), "/base/x");
     }
 
     #[test]

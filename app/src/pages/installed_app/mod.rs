@@ -10,6 +10,7 @@ mod admin;
 mod forms;
 mod history;
 mod menu;
+mod origin;
 mod runs;
 mod torch;
 
@@ -24,6 +25,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use menu::{MenuList, PreList};
+use origin::OriginPanel;
 use runs::RunView;
 use std::time::Duration;
 use torch::TorchNotice;
@@ -195,6 +197,11 @@ fn AppView(
                 {a.description.clone().map(|d| view! { <p class="detail-desc">{d}</p> })}
             }
             .into_any()
+        }}
+        {move || {
+            let a = app.get();
+            let admin = Signal::derive(move || role.get() == Role::Admin);
+            a.open_path.is_some().then(|| view! { <OriginPanel name=a.name.clone() admin/> }.into_any())
         }}
         {move || torch.get().map(|advice| view! { <TorchNotice advice/> })}
         {move || menu_error.get().map(|e| view! { <p class="notice error">{e}</p> })}

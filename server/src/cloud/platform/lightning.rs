@@ -67,6 +67,12 @@ impl Platform for Lightning {
         }
     }
 
+    /// Each port added to the Studio's port viewer has its own host.
+    fn public_url_for_port(&self, port: u16) -> Option<String> {
+        self.qualified_host()
+            .map(|host| format!("https://{port}-{host}"))
+    }
+
     fn exposure(&self, port: u16) -> Exposure {
         let mut warnings = vec![format!(
             "Lightning serves port {port} only after you open it: in the Studio, add the \

@@ -136,6 +136,17 @@ pub trait Platform: Send + Sync + fmt::Debug {
     fn tunnel_policy(&self) -> TunnelPolicy {
         TunnelPolicy::Allowed
     }
+    /// Ports (besides the dashboard's) that the outside already reaches and
+    /// that apps may each take as an origin of their own. Empty where the
+    /// platform does not say which ports it exposes (`--app-ports` adds).
+    fn app_ports(&self) -> Vec<u16> {
+        Vec::new()
+    }
+    /// The public URL of `port`, where the platform publishes every exposed
+    /// port at an address of its own.
+    fn public_url_for_port(&self, _port: u16) -> Option<String> {
+        None
+    }
 }
 
 type Detector = fn(&dyn Env) -> Option<Box<dyn Platform>>;

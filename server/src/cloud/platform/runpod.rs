@@ -66,6 +66,14 @@ impl Platform for Runpod {
         }
     }
 
+    /// RunPod does not list the exposed HTTP ports in the pod's
+    /// environment; `--app-ports` names them. Each is at its own proxy host.
+    fn public_url_for_port(&self, port: u16) -> Option<String> {
+        self.pod_id
+            .as_ref()
+            .map(|id| format!("https://{id}-{port}.proxy.runpod.net"))
+    }
+
     fn exposure(&self, port: u16) -> Exposure {
         let mut warnings = vec![format!(
             "RunPod's proxy serves port {port} only if it is listed under \"Expose HTTP Ports\" \

@@ -64,6 +64,22 @@ impl Platform for Vast {
         }
     }
 
+    /// Every mapped port but SSH's; one already in use (Jupyter, the
+    /// instance portal) is skipped when an app's listener cannot bind it.
+    fn app_ports(&self) -> Vec<u16> {
+        self.tcp_ports
+            .keys()
+            .copied()
+            .filter(|p| *p != 22)
+            .collect()
+    }
+
+    fn public_url_for_port(&self, port: u16) -> Option<String> {
+        let ip = self.public_ip.as_ref()?;
+        let external = self.tcp_ports.get(&port)?;
+        Some(format!("http://{ip}:{external}"))
+    }
+
     fn exposure(&self, port: u16) -> Exposure {
         let mut warnings = Vec::new();
         let external = self.tcp_ports.get(&port);

@@ -21,13 +21,3 @@ pub fn find_binary(
             url: kind.download_url(),
         })
 }
-
-/// Hook for installing the program into `home_bin`. Downloads are not done
-/// from here yet, so this always explains how to install it by hand.
-pub fn install_into(kind: ProviderKind, home_bin: &Path) -> Result<PathBuf, TunnelError> {
-    Err(TunnelError::InstallUnavailable {
-        name: kind.binary_name(),
-        home_bin: home_bin.to_path_buf(),
-        url: kind.download_url(),
-    })
-}

@@ -26,22 +26,44 @@ pub enum TunnelError {
 
     #[error(
         "no tunnel program is available: install cloudflared into {} or put it on PATH \
-         (https://github.com/cloudflare/cloudflared/releases/latest), or install ngrok and set \
-         NGROK_AUTHTOKEN",
+         (https://github.com/cloudflare/cloudflared/releases/latest), pass --tunnel cloudflared to \
+         download it, or set NGROK_AUTHTOKEN to use ngrok (no program needed)",
         home_bin.display()
     )]
     NoProvider { home_bin: PathBuf },
 
     #[error(
-        "cannot install {name} automatically (no download from here); download it from {url}, \
-         put the executable at {} and make it executable (chmod +x)",
-        home_bin.join(name).display()
+        "could not download {name} from {url}: {reason}; install it yourself into {} \
+         or pass --tunnel off",
+        home_bin.display()
     )]
-    InstallUnavailable {
+    DownloadFailed {
         name: &'static str,
+        url: String,
+        reason: String,
         home_bin: PathBuf,
-        url: &'static str,
     },
+
+    #[error(
+        "the {name} downloaded from {url} has sha256 {actual}, not the pinned {expected}; \
+         nothing was installed (a proxy or mirror may have changed the file; set \
+         PINOKIOCLOUD_CLOUDFLARED_SHA256 only for a mirror you trust)"
+    )]
+    ChecksumMismatch {
+        name: &'static str,
+        url: String,
+        expected: String,
+        actual: String,
+    },
+
+    #[error(
+        "no cloudflared release is pinned for {os}/{arch} (only linux/x86_64 and \
+         linux/aarch64); install cloudflared yourself and put it on PATH"
+    )]
+    NoPinnedRelease { os: String, arch: String },
+
+    #[error("could not open an ngrok tunnel: {reason}")]
+    Ngrok { reason: String },
 
     #[error("unknown tunnel provider {given:?}; use auto, cloudflared or ngrok")]
     UnknownProvider { given: String },

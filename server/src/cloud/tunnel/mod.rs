@@ -1,6 +1,8 @@
-//! Tunnels to the front door: a supervised `cloudflared` quick tunnel or
-//! `ngrok` agent that always targets the dashboard port, restarted with
-//! backoff when it dies, its state observable through a `watch` channel.
+//! Tunnels to the outside: a supervised `cloudflared` quick tunnel or an
+//! in-process ngrok session, restarted with backoff when it dies, its state
+//! observable through a `watch` channel. One targets the dashboard port;
+//! [`AppTunnels`] keeps one per app, aimed at that app's own listener.
+//! A missing cloudflared is downloaded (pinned release, sha256 checked).
 //!
 //! ```ignore
 //! let launch = tunnel::plan(ProviderChoice::Auto, platform.as_ref(), port, &SystemEnv, &home.join("bin"))?;
@@ -9,22 +11,25 @@
 //! tunnel.stop().await;
 //! ```
 
+mod apps;
 mod binary;
 mod cloudflared;
 mod error;
+pub mod install;
 mod ngrok;
+pub mod ngrok_sdk;
 mod plan;
 mod provider;
 mod state;
 mod supervisor;
 
 // The public API of this module; the server wires it in.
-#[allow(unused_imports)]
-pub use binary::{find_binary, install_into};
+pub use apps::{AppTunnel, AppTunnels};
+pub use binary::find_binary;
 pub use error::TunnelError;
-#[allow(unused_imports)]
-pub use plan::{plan, Launch, ProviderChoice};
+pub use install::{install, Download};
+pub use ngrok_sdk::NgrokConfig;
+pub use plan::{plan, plan_with, Install, Launch, ProviderChoice, Runner};
 pub use provider::{LineEvent, ProviderKind};
-pub use state::TunnelState;
-#[allow(unused_imports)]
+pub use state::{StateSummary, TunnelState};
 pub use supervisor::{SupervisorConfig, Tunnel};

@@ -7,6 +7,12 @@ use serde::Serialize;
 pub enum TunnelState {
     /// The first process is starting; no URL yet.
     Starting,
+    /// Downloading the tunnel program from `url` first.
+    Installing {
+        url: String,
+        received: u64,
+        total: Option<u64>,
+    },
     /// Public at `url`.
     Up { url: String },
     /// The process died (or never produced a URL); trying again.
@@ -28,5 +34,49 @@ impl TunnelState {
     /// No further change will come.
     pub fn is_final(&self) -> bool {
         matches!(self, TunnelState::Failed { .. } | TunnelState::Stopped)
+    }
+}
+
+/// A state as three display fields: `state` (`starting`, `installing`,
+/// `up`, `restarting`, `failed`, `stopped`), the URL and a detail line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateSummary {
+    pub state: &'static str,
+    pub url: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl TunnelState {
+    pub fn summary(&self) -> StateSummary {
+        let (state, url, detail) = match self {
+            TunnelState::Starting => ("starting", None, None),
+            TunnelState::Installing {
+                url,
+                received,
+                total,
+            } => {
+                let progress = super::install::describe(super::install::Progress {
+                    received: *received,
+                    total: *total,
+                });
+                (
+                    "installing",
+                    None,
+                    Some(format!("downloading {url}: {progress}")),
+                )
+            }
+            TunnelState::Up { url } => ("up", Some(url.clone()), None),
+            TunnelState::Restarting {
+                attempt,
+                last_error,
+            } => (
+                "restarting",
+                None,
+                Some(format!("attempt {attempt}: {last_error}")),
+            ),
+            TunnelState::Failed { reason } => ("failed", None, Some(reason.clone())),
+            TunnelState::Stopped => ("stopped", None, None),
+        };
+        StateSummary { state, url, detail }
     }
 }

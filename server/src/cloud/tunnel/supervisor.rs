@@ -1,7 +1,12 @@
-//! Runs the tunnel process, reads its logs for the URL, restarts it with
-//! backoff when it dies, and publishes [`TunnelState`] on a watch channel.
+//! Runs the tunnel (a process whose logs give the URL, or an in-process
+//! ngrok session), restarts it with backoff when it dies, and publishes
+//! [`TunnelState`] on a watch channel. A missing cloudflared is installed
+//! first when the launch allows it.
 
-use super::{Launch, LineEvent, ProviderKind, TunnelState};
+use super::install::{self, Download};
+use super::plan::Runner;
+use super::{ngrok_sdk, Launch, LineEvent, ProviderKind, TunnelState};
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
@@ -107,9 +112,14 @@ impl Drop for Tunnel {
 }
 
 /// How one run of the process ended.
-enum RunEnd {
+pub(super) enum RunEnd {
     StopRequested,
-    Died { was_up: bool, error: String },
+    Died {
+        was_up: bool,
+        error: String,
+    },
+    /// Retrying cannot help (a refused token): give up at once.
+    Fatal(String),
 }
 
 async fn supervise(
@@ -120,10 +130,25 @@ async fn supervise(
 ) {
     let mut failures = 0u32;
     let mut attempt = 0u32;
+    let launch = match ensure_installed(launch, &state, &mut stop).await {
+        Ok(Some(launch)) => launch,
+        Ok(None) => {
+            state.send_replace(TunnelState::Stopped);
+            return;
+        }
+        Err(reason) => {
+            state.send_replace(TunnelState::Failed { reason });
+            return;
+        }
+    };
     loop {
         let (was_up, error) = match run_once(&launch, &config, &state, &mut stop).await {
             RunEnd::StopRequested => break,
             RunEnd::Died { was_up, error } => (was_up, error),
+            RunEnd::Fatal(reason) => {
+                state.send_replace(TunnelState::Failed { reason });
+                return;
+            }
         };
         failures = if was_up { 1 } else { failures + 1 };
         if failures >= config.max_failures {
@@ -147,6 +172,53 @@ async fn supervise(
     state.send_replace(TunnelState::Stopped);
 }
 
+/// Downloads the program first when it is missing and the launch says how
+/// (`Ok(None)`: stopped meanwhile; `Err`: why it cannot be installed).
+async fn ensure_installed(
+    mut launch: Launch,
+    state: &watch::Sender<TunnelState>,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<Option<Launch>, String> {
+    let Runner::Process {
+        binary, install, ..
+    } = &mut launch.runner
+    else {
+        return Ok(Some(launch));
+    };
+    let Some(download) = install.take() else {
+        return Ok(Some(launch));
+    };
+    if crate::cloud::env::is_executable(binary) {
+        return Ok(Some(launch));
+    }
+    let home_bin = binary.parent().map(Path::to_path_buf).unwrap_or_default();
+    tokio::select! {
+        installed = install_with_progress(&download, &home_bin, state) => {
+            *binary = installed.map_err(|e| e.to_string())?;
+            Ok(Some(launch))
+        }
+        _ = stop.changed() => Ok(None),
+    }
+}
+
+async fn install_with_progress(
+    download: &Download,
+    home_bin: &Path,
+    state: &watch::Sender<TunnelState>,
+) -> Result<PathBuf, super::TunnelError> {
+    let name = download.name;
+    let url = download.url.clone();
+    let mut report = |p: install::Progress| {
+        tracing::info!(target: "pinokiocloud::tunnel", "downloading {name}: {}", install::describe(p));
+        state.send_replace(TunnelState::Installing {
+            url: url.clone(),
+            received: p.received,
+            total: p.total,
+        });
+    };
+    install::install(download, home_bin, &mut report).await
+}
+
 async fn run_once(
     launch: &Launch,
     config: &SupervisorConfig,
@@ -156,6 +228,36 @@ async fn run_once(
     if *stop.borrow_and_update() {
         return RunEnd::StopRequested;
     }
+    match &launch.runner {
+        Runner::Process {
+            binary, args, env, ..
+        } => {
+            let process = Process {
+                kind: launch.kind,
+                binary,
+                args,
+                env,
+            };
+            run_process(&process, config, state, stop).await
+        }
+        Runner::NgrokSdk(sdk) => ngrok_sdk::run_once(sdk, launch.port, state, stop).await,
+    }
+}
+
+/// One tunnel program to run.
+struct Process<'a> {
+    kind: ProviderKind,
+    binary: &'a Path,
+    args: &'a [String],
+    env: &'a [(String, String)],
+}
+
+async fn run_process(
+    launch: &Process<'_>,
+    config: &SupervisorConfig,
+    state: &watch::Sender<TunnelState>,
+    stop: &mut watch::Receiver<bool>,
+) -> RunEnd {
     let mut child = match spawn(launch) {
         Ok(child) => child,
         Err(err) => {
@@ -201,9 +303,9 @@ async fn run_once(
     }
 }
 
-fn spawn(launch: &Launch) -> std::io::Result<Child> {
-    Command::new(&launch.binary)
-        .args(&launch.args)
+fn spawn(launch: &Process<'_>) -> std::io::Result<Child> {
+    Command::new(launch.binary)
+        .args(launch.args)
         .envs(launch.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
