@@ -2,8 +2,8 @@
 //! implements: the UI crate stays free of SQL and process management.
 
 use crate::api::{
-    AppOrigin, AppPage, EnvVariable, HomeEnvironmentFile, InstallStatus, InstalledApp,
-    PythonSetup, RunLogPage, RunningScript, ShareLink, SystemStatus,
+    AppOrigin, AppPage, EnvVariable, HomeEnvironmentFile, InstallStatus, InstalledApp, PythonSetup,
+    RunLogPage, RunningScript, ShareLink, SystemStatus,
 };
 use crate::auth::Role;
 use serde_json::Value;

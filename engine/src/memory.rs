@@ -137,7 +137,11 @@ impl Memory {
 
     /// Forgets a script's `local` (non-daemon scripts, when they end).
     pub fn clear(&self, script: &Path) {
-        self.local.lock().expect("memory lock").by_script.remove(script);
+        self.local
+            .lock()
+            .expect("memory lock")
+            .by_script
+            .remove(script);
     }
 
     /// The version of a script's `local` now (0 when it has none) and what

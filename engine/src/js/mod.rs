@@ -100,7 +100,11 @@ impl Js {
             ctx.globals()
                 .set("__native", natives)
                 .map_err(|e| JsError(e.to_string()))?;
-            for src in [TEMPLATE, PRELUDE].into_iter().chain(EXTENSIONS).chain([RUN]) {
+            for src in [TEMPLATE, PRELUDE]
+                .into_iter()
+                .chain(EXTENSIONS)
+                .chain([RUN])
+            {
                 ctx.eval::<(), _>(src)
                     .catch(&ctx)
                     .map_err(|e| JsError(e.to_string()))?;
