@@ -170,3 +170,18 @@ fn c058_buffers_and_class_instances_pass_through_rendering_untouched() {
     assert_eq!(l[0], r#"{"keep":"{{1 + 1}}"}"#);
     assert_eq!(l[1], "héllo 6");
 }
+
+#[test]
+fn c063_current_is_the_running_index_and_next_is_null_on_the_last_step() {
+    let home = Home::new();
+    let l = logs_of(
+        &home,
+        "s.js",
+        r#"module.exports = { run: [
+          { method: "log", params: { text: "{{current}}:{{String(next)}}" } },
+          { method: "log", params: { text: "{{current}}:{{String(next)}}" } },
+          { method: "log", params: { text: "{{current}}:{{String(next)}}" } } ] }"#,
+        json!({}),
+    );
+    assert_eq!(l, ["0:1", "1:2", "2:null"]);
+}
