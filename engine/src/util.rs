@@ -235,6 +235,17 @@ pub fn scalar_string(v: &Value) -> String {
     }
 }
 
+/// A fresh sibling name to write `path`'s new content to before renaming
+/// it into place. Unique per call, since two runs of one home may write the
+/// same file (a shim, an ENVIRONMENT file, a record) at the same moment.
+pub fn temp_sibling(path: &Path) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    path.with_file_name(format!(".{name}.{}.{seq}.partial", std::process::id()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

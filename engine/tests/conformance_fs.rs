@@ -298,21 +298,7 @@ fn c126_a_broken_transfer_leaves_only_a_part_file_and_the_rerun_completes_it() {
 fn c128_fs_paths_accept_relative_absolute_tilde_and_git_uri_forms() {
     let home = Home::new();
     let clone = home.app("some_clone");
-    let git = |args: &[&str]| {
-        let st = std::process::Command::new("git")
-            .args(args)
-            .current_dir(&clone)
-            .output()
-            .unwrap();
-        assert!(st.status.success(), "{st:?}");
-    };
-    git(&["init", "-q"]);
-    git(&[
-        "remote",
-        "add",
-        "origin",
-        "https://github.com/Owner/Repo.git",
-    ]);
+    git_repo_with_origin(&clone, "https://github.com/Owner/Repo.git");
     let abs = home.path().join("elsewhere/abs.txt");
     run_js(
         &home,

@@ -58,21 +58,7 @@ fn c080_shell_run_without_path_runs_in_the_script_folder() {
 fn c081_path_accepts_tilde_and_git_uris_and_missing_folders_are_created() {
     let home = Home::new();
     let clone = home.app("llama");
-    let git = |args: &[&str]| {
-        let st = std::process::Command::new("git")
-            .args(args)
-            .current_dir(&clone)
-            .output()
-            .unwrap();
-        assert!(st.status.success(), "{st:?}");
-    };
-    git(&["init", "-q"]);
-    git(&[
-        "remote",
-        "add",
-        "origin",
-        "https://github.com/someone/llama.git",
-    ]);
+    git_repo_with_origin(&clone, "https://github.com/someone/llama.git");
     let s = script(
         &home,
         "a",

@@ -6,27 +6,9 @@ use std::path::Path;
 
 /// The app's identity: its normalised `remote.origin.url`, else `dir:<path>`.
 pub fn of_app(app_dir: &Path) -> String {
-    origin_url(app_dir)
+    crate::paths::origin_url(app_dir)
         .map(|u| normalize(&u))
         .unwrap_or_else(|| format!("dir:{}", app_dir.display()))
-}
-
-/// `remote.origin.url` from `<app>/.git/config`, read without running git.
-pub fn origin_url(app_dir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(app_dir.join(".git").join("config")).ok()?;
-    let mut in_origin = false;
-    for line in text.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_origin = line.replace(' ', "") == "[remote\"origin\"]";
-        } else if in_origin {
-            if let Some((k, v)) = line.split_once('=') {
-                if k.trim() == "url" {
-                    return Some(v.trim().to_string());
-                }
-            }
-        }
-    }
-    None
 }
 
 /// Spellings of one repository compare equal: case, a trailing `/` or
@@ -65,7 +47,10 @@ mod tests {
             "[core]\n\tbare = false\n[remote \"upstream\"]\n\turl = x\n[remote \"origin\"]\n\turl = https://h/o/r.git\n",
         )
         .unwrap();
-        assert_eq!(origin_url(d.path()).as_deref(), Some("https://h/o/r.git"));
+        assert_eq!(
+            crate::paths::origin_url(d.path()).as_deref(),
+            Some("https://h/o/r.git")
+        );
         assert_eq!(of_app(d.path()), "https://h/o/r");
         let plain = tempfile::tempdir().unwrap();
         assert!(of_app(plain.path()).starts_with("dir:"));

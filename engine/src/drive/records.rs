@@ -124,7 +124,7 @@ pub fn save<T: Serialize>(path: &Path, value: &T) -> Result<()> {
         std::fs::create_dir_all(parent).map_err(DriveError::io("creating", parent))?;
     }
     let text = serde_json::to_vec_pretty(value).expect("records serialise");
-    let tmp = path.with_extension("json.partial");
+    let tmp = crate::util::temp_sibling(path);
     std::fs::write(&tmp, text).map_err(DriveError::io("writing", &tmp))?;
     std::fs::rename(&tmp, path).map_err(DriveError::io("writing", path))
 }

@@ -232,11 +232,7 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<(), EnvError> {
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| io("creating the folder of", e))?;
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    // Unique per call: two runs of one app may generate its file at once.
-    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!(".{name}.{}.{seq}.tmp", std::process::id()));
+    let tmp = crate::util::temp_sibling(path);
     let written = std::fs::File::create(&tmp).and_then(|mut f| {
         f.write_all(text.as_bytes())?;
         f.sync_all()

@@ -36,8 +36,7 @@ fn link_python(dir: &Path, python: &Path) -> std::io::Result<()> {
         return Ok(());
     }
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(".python.partial");
-    let _ = std::fs::remove_file(&tmp);
+    let tmp = crate::util::temp_sibling(&link);
     std::os::unix::fs::symlink(python, &tmp)?;
     std::fs::rename(&tmp, &link)
 }

@@ -200,7 +200,7 @@ pub fn write_shim(layout: &Layout) -> std::io::Result<PathBuf> {
         return Ok(path);
     }
     std::fs::create_dir_all(layout.shims())?;
-    let tmp = layout.shims().join(".conda.partial");
+    let tmp = crate::util::temp_sibling(&path);
     std::fs::write(&tmp, &body)?;
     std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))?;
     std::fs::rename(&tmp, &path)?;

@@ -145,3 +145,18 @@ with zipfile.ZipFile(p, "w") as z:
     assert!(st.success());
     "tinypkg-0.1-py3-none-any.whl"
 }
+
+/// Makes `dir` a git repository whose `origin` is `url` (what Pinokio's
+/// git-URI paths are resolved against), without any network.
+pub fn git_repo_with_origin(dir: &Path, url: &str) {
+    let git = |args: &[&str]| {
+        let st = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(st.status.success(), "{st:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["remote", "add", "origin", url]);
+}

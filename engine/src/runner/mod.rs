@@ -7,7 +7,6 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,17 +15,23 @@ use serde_json::Value;
 use crate::error::{EngineError, MethodError, MethodResult};
 use crate::events::{Event, EventSink};
 use crate::host::{Host, Interaction};
-use crate::js::{Bridge, Js, Scope, ScriptObj};
+use crate::js::{Js, Scope, ScriptObj};
 use crate::kernel::Kernel;
 use crate::memory::Memory;
 use crate::methods::{self, Flow};
 use crate::plan::{Mode, PlanEntry, PLAN_STEP_LIMIT};
 use crate::process::StopHandle;
 use crate::pty::ShellProc;
-use crate::script::{self, Location};
+use crate::script::Location;
 use crate::step::{self, modified, next_index, result_error, LocalDelta, LocalSync, StepMemory};
 
 pub use crate::step::INLINE;
+pub use bridge::bridge;
+pub use step_ctx::StepCtx;
+
+mod bridge;
+mod prerequisites;
+mod step_ctx;
 
 /// One run (or plan) and everything its scripts share.
 pub struct Run {
@@ -45,131 +50,6 @@ pub struct Run {
     /// Daemon scripts started by `script.start` that finished their steps:
     /// they stay registered (running, with their `local`) until this run ends.
     detached: RefCell<Vec<PathBuf>>,
-}
-
-/// What a step's method sees of where it runs.
-pub struct StepCtx<'r> {
-    pub run: &'r Run,
-    pub loc: &'r Location,
-    pub index: usize,
-    pub scope: &'r Scope,
-    /// The script being walked (inline and module methods call into it).
-    pub script: &'r ScriptObj,
-    /// This step's `input` and the run's `args` (`req.input`, `req.args`).
-    pub input: &'r Value,
-    pub args: &'r Value,
-    /// How many steps the script has now (`req.total`).
-    pub total: usize,
-}
-
-impl StepCtx<'_> {
-    /// Resolves a step path (relative to the script folder).
-    pub fn path(&self, p: &str) -> PathBuf {
-        crate::util::resolve(&self.loc.dir, p)
-    }
-
-    /// Records a plan entry (plan mode only).
-    pub fn record(&self, method: &str, params: &Value) {
-        let script = self
-            .loc
-            .file
-            .strip_prefix(&self.loc.app_dir)
-            .unwrap_or(&self.loc.file);
-        self.run.plan.borrow_mut().push(PlanEntry {
-            script: script.to_string_lossy().into_owned(),
-            index: self.index,
-            method: method.to_string(),
-            params: params.clone(),
-        });
-    }
-
-    pub fn is_plan(&self) -> bool {
-        self.run.mode == Mode::Plan
-    }
-
-    /// Emits a method event and asks the host.
-    pub fn ask(
-        &self,
-        method: &str,
-        params: &Value,
-        what: Interaction,
-    ) -> Result<Value, MethodError> {
-        self.emit_method(method, params);
-        self.run.interact(what)
-    }
-
-    pub fn emit_method(&self, method: &str, params: &Value) {
-        self.run.events.emit(Event::Method {
-            script: self.loc.file.clone(),
-            index: self.index,
-            method: method.to_string(),
-            params: params.clone(),
-        });
-    }
-
-    /// [`Self::env_map`] as a list, for processes started without a shell.
-    pub fn process_env(&self, extra: Option<&Value>) -> Vec<(String, String)> {
-        self.env_map(extra).into_iter().collect()
-    }
-
-    /// The environment of a shell started with `params`: [`Self::env_map`]
-    /// of its `env`, then its `-env` removals and the activation values
-    /// (see [`crate::environment::build`]). Creates the folders the app's
-    /// ENVIRONMENT names first, as Pinokio does before each shell.
-    pub fn shell_env(&self, params: &Value) -> Vec<(String, String)> {
-        let mut env = self.env_map(params.get("env"));
-        crate::environment::build::for_shell(&mut env, params);
-        if crate::environment::build::in_app(&self.run.kernel.home, self.loc) {
-            let file = crate::environment::app_file(&self.loc.app_dir);
-            for e in crate::environment::defaults::create_folders(&file, &self.loc.app_dir) {
-                self.run.say(self.loc, &e.to_string());
-            }
-        }
-        env.into_iter().collect()
-    }
-
-    /// Environment for processes before a shell's own additions: Pinokio's
-    /// layers 1–6, then `extra` (the step's `env`), then the defaults and
-    /// clean-ups of layers 8–9 (see [`crate::environment::build`]).
-    pub fn env_map(&self, extra: Option<&Value>) -> BTreeMap<String, String> {
-        let mut env = base_env(&self.run.kernel, self.loc);
-        if let Some(Value::Object(m)) = extra {
-            crate::step_env::apply(&mut env, m);
-        }
-        crate::environment::build::finish(&mut env, &self.run.kernel.home);
-        env
-    }
-
-    /// Whether this app's Python goes through uv (see [`crate::python`]).
-    pub fn accelerated(&self) -> bool {
-        self.run.kernel.python.accelerated(&self.loc.app)
-    }
-
-    /// Renders `value` with the step's memory plus `extra` values (`event`...).
-    pub fn render_with(&self, value: &Value, extra: Value) -> Result<Value, MethodError> {
-        let mut mem = self
-            .run
-            .memory_json(self.loc, &Value::Null, &Value::Null, self.index, None);
-        if let (Value::Object(m), Value::Object(x)) = (&mut mem, extra) {
-            m.extend(x);
-        }
-        self.run
-            .js
-            .render(value, self.scope, &mem.to_string())
-            .map_err(|e| MethodError::Failed(e.0))
-    }
-
-    /// Sleeps in small slices so a stop request is honoured quickly.
-    pub fn sleep(&self, d: Duration) -> Result<(), MethodError> {
-        let end = std::time::Instant::now() + d;
-        while std::time::Instant::now() < end {
-            if self.run.stop.is_stopped() {
-                return Err(MethodError::Stopped);
-            }
-            std::thread::sleep(Duration::from_millis(20).min(end - std::time::Instant::now()));
-        }
-        Ok(())
-    }
 }
 
 impl Run {
@@ -591,162 +471,6 @@ impl Run {
         }
     }
 
-    /// Asks for required variables missing from the app's ENVIRONMENT file
-    /// and saves the answers there (plans only note them).
-    fn ensure_env(&self, loc: &Location, script: &Value) -> Result<(), EngineError> {
-        self.prepare_environment(loc)?;
-        let have = crate::environment::template_env(&self.kernel, loc);
-        let keys = script::KeyStore::new(&self.kernel.home);
-        let missing: Vec<_> = script::env_prerequisites(script)
-            .into_iter()
-            .filter(|v| have.get(&v.key).is_none_or(|x| x.trim().is_empty()))
-            .map(|mut v| {
-                // A stored key for the entry's site pre-fills the form (C-010).
-                if let Some(k) = v.host.as_deref().and_then(|h| keys.first(h)) {
-                    v.default = Some(k);
-                }
-                v
-            })
-            .collect();
-        if missing.is_empty() || self.mode == Mode::Plan {
-            return Ok(());
-        }
-        let fail = |message: String| EngineError::Shape {
-            app: loc.app.clone(),
-            file: loc.file.clone(),
-            message,
-        };
-        let answer = self
-            .interact(Interaction::Env {
-                script: loc.file.clone(),
-                vars: missing.clone(),
-            })
-            .map_err(|e| match e {
-                MethodError::Stopped => EngineError::Stopped {
-                    app: loc.app.clone(),
-                    file: loc.file.clone(),
-                },
-                other => fail(format!("missing environment variables: {other}")),
-            })?;
-        let values: BTreeMap<String, String> = missing
-            .iter()
-            .map(|v| {
-                (
-                    v.key.clone(),
-                    answer
-                        .get(&v.key)
-                        .map(crate::util::scalar_string)
-                        .unwrap_or_default(),
-                )
-            })
-            .collect();
-        for v in &missing {
-            if let (Some(host), Some(value)) = (&v.host, values.get(&v.key)) {
-                keys.remember(host, value)
-                    .map_err(|e| fail(format!("cannot write {}: {e}", keys.path().display())))?;
-            }
-        }
-        script::update_env_file(&loc.env_file(), &values)
-            .map_err(|e| fail(format!("cannot write {}: {e}", loc.env_file().display())))
-    }
-
-    /// Generates missing home/app ENVIRONMENT files and creates the folders
-    /// they name (runs only; plans have no side effects).
-    fn prepare_environment(&self, loc: &Location) -> Result<(), EngineError> {
-        if self.mode == Mode::Plan {
-            return Ok(());
-        }
-        let app =
-            crate::environment::build::in_app(&self.kernel.home, loc).then_some(&*loc.app_dir);
-        let warnings = crate::environment::prepare(&self.kernel.home, app).map_err(|e| {
-            EngineError::Shape {
-                app: loc.app.clone(),
-                file: loc.file.clone(),
-                message: e.to_string(),
-            }
-        })?;
-        for w in warnings {
-            self.say(loc, &w.to_string());
-        }
-        Ok(())
-    }
-
-    /// Prints a `[pinokio]` line to the run's terminal.
-    pub fn say(&self, loc: &Location, line: &str) {
-        self.events.emit(Event::Output {
-            script: loc.file.clone(),
-            shell: "pinokio".into(),
-            data: format!("[pinokio] {line}\r\n").into_bytes(),
-        });
-    }
-
-    /// Checks the script's `requires` (and, for the script a run starts
-    /// with, its app's `pinokio.js` `requires`) before the first step,
-    /// installing what can be installed. Plans record the statuses as a
-    /// `requires` entry instead.
-    fn ensure_requirements(
-        &self,
-        loc: &Location,
-        script: &Value,
-        top: bool,
-    ) -> Result<(), EngineError> {
-        use crate::python::{requires, Layout};
-        let accelerated = self.kernel.python.accelerated(&loc.app);
-        let mut declared = vec![];
-        let launcher = if top {
-            self.launcher_requires(loc)
-        } else {
-            None
-        };
-        for r in script.get("requires").into_iter().chain(launcher.as_ref()) {
-            for req in requires::declared(r, &self.kernel.system, accelerated) {
-                if !declared.contains(&req) {
-                    declared.push(req);
-                }
-            }
-        }
-        if declared.is_empty() {
-            return Ok(());
-        }
-        let env = base_env(&self.kernel, loc);
-        let layout = Layout::new(&self.kernel.home);
-        if self.mode == Mode::Plan {
-            let statuses = requires::statuses(&declared, &env, &layout);
-            let script = loc.file.strip_prefix(&loc.app_dir).unwrap_or(&loc.file);
-            self.plan.borrow_mut().push(PlanEntry {
-                script: script.to_string_lossy().into_owned(),
-                index: 0,
-                method: "requires".into(),
-                params: serde_json::json!({ "requirements": statuses }),
-            });
-            return Ok(());
-        }
-        let say = |line: &str| {
-            self.events.emit(Event::Output {
-                script: loc.file.clone(),
-                shell: "requires".into(),
-                data: format!("[pinokio] {line}\r\n").into_bytes(),
-            })
-        };
-        requires::check_requirements(&declared, &env, &layout, &say).map_err(|e| {
-            EngineError::Shape {
-                app: loc.app.clone(),
-                file: loc.file.clone(),
-                message: e.to_string(),
-            }
-        })
-    }
-
-    /// `requires` of the app's `pinokio.js`/`pinokio.json`, if it loads.
-    fn launcher_requires(&self, loc: &Location) -> Option<Value> {
-        ["pinokio.js", "pinokio.json"]
-            .iter()
-            .map(|n| loc.app_dir.join(n))
-            .find(|p| p.is_file() && *p != loc.file)
-            .and_then(|p| self.js.load_script(&p).ok())
-            .and_then(|s| s.json.get("requires").cloned())
-    }
-
     /// Daemon scripts keep running after their last step until stopped,
     /// even when their processes exit (C-035: Pinokio keeps them "running"
     /// with their `local`); the terminal is told once when nothing is left.
@@ -843,70 +567,5 @@ pub fn truthy(v: &Value) -> bool {
         Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
         Value::String(s) => !s.is_empty(),
         _ => true,
-    }
-}
-
-/// The JS natives' view of the engine (for a run, a menu or templates).
-pub fn bridge(kernel: Arc<Kernel>, memory: Memory, events: EventSink) -> Rc<dyn Bridge> {
-    Rc::new(RunBridge {
-        kernel,
-        memory,
-        events,
-    })
-}
-
-struct RunBridge {
-    kernel: Arc<Kernel>,
-    memory: Memory,
-    events: EventSink,
-}
-
-impl Bridge for RunBridge {
-    fn sysinfo(&self) -> String {
-        self.kernel.sysinfo_json()
-    }
-    fn running(&self, path: &Path) -> bool {
-        self.kernel
-            .registry
-            .is_running(&crate::util::normalize(path))
-    }
-    fn global_of(&self, path: &Path) -> Value {
-        self.memory.global(&crate::util::normalize(path))
-    }
-    fn ready(&self, path: &Path) -> bool {
-        self.kernel.is_ready(&crate::util::normalize(path))
-    }
-    fn local_of(&self, path: &Path) -> Value {
-        self.memory.local(&crate::util::normalize(path))
-    }
-    fn env(&self) -> Value {
-        Value::Object(
-            std::env::vars()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect(),
-        )
-    }
-    fn env_for(&self, path: &Path) -> Value {
-        let loc = Location::new(&self.kernel.home, path);
-        let env = crate::environment::template_env(&self.kernel, &loc);
-        Value::Object(
-            env.into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect(),
-        )
-    }
-    fn port(&self) -> u16 {
-        crate::sys::free_port(42003)
-    }
-    fn cwd(&self) -> String {
-        std::env::current_dir()
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_else(|_| "/".into())
-    }
-    fn log(&self, line: &str) {
-        self.events.emit(Event::Log {
-            script: PathBuf::new(),
-            text: line.to_string(),
-        });
     }
 }
