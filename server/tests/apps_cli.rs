@@ -88,6 +88,15 @@ fn with_a_dashboard_the_cli_goes_through_its_api() {
     let (ok, out, err) = cli(home.path(), &["start", "served-app"]);
     // Stop before asserting, so a failure leaves nothing running.
     let started = ok && out.contains("as run");
+    // Let the daemon print its line before stopping it (bounded wait).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while started && std::time::Instant::now() < deadline {
+        let (_, logs, _) = cli(home.path(), &["logs", "served-app"]);
+        if logs.contains("cli-daemon-up") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let (ls_ok, ls, _) = cli(home.path(), &["ls", "--json"]);
     let (stop_ok, stop_out, stop_err) = cli(home.path(), &["stop", "served-app"]);
     assert!(started, "{out}{err}");

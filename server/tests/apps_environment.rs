@@ -90,7 +90,7 @@ async fn an_existing_home_environment_is_never_rewritten_on_open() {
     let f = Fixture::new().await;
     let file = f.path().join("ENVIRONMENT");
     std::fs::write(&file, "ONLY=mine\n").unwrap();
-    let (home, store, targets) = f.crash();
+    let (home, store, targets, _ghost) = f.crash();
     let reopened = server::apps::Apps::open(home.path(), store.pool().clone(), targets)
         .await
         .unwrap();

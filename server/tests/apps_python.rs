@@ -37,7 +37,7 @@ async fn settings_persist_reach_the_engine_and_follow_renames() {
     );
     assert!(!f.apps.engine().acceleration("a"));
 
-    let (home, store, targets) = f.crash();
+    let (home, store, targets, _ghost) = f.crash();
     let reopened = Apps::open(home.path(), store.pool().clone(), targets)
         .await
         .unwrap();

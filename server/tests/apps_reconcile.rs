@@ -41,7 +41,7 @@ async fn a_restart_kills_orphaned_processes_and_records_why() {
     assert!(matches!(second, Err(AppsError::HomeLocked { .. })));
 
     // The dashboard "crashes": its supervisor goes away without stopping anything.
-    let (home, store, targets) = f.crash();
+    let (home, store, targets, _ghost) = f.crash();
     assert!(alive(pid), "a crash leaves the processes running");
 
     let reopened = Apps::open(home.path(), store.pool().clone(), targets.clone())
@@ -77,7 +77,7 @@ async fn a_restart_after_the_processes_died_says_so() {
         }
         tokio::task::yield_now().await;
     };
-    let (home, store, targets) = f.crash();
+    let (home, store, targets, _ghost) = f.crash();
     // The processes die with the machine, say.
     engine::kill_group(pid);
     assert!(!alive(pid));
@@ -101,7 +101,7 @@ async fn autostart_apps_start_when_the_supervisor_opens() {
     );
     f.apps.set_autostart("auto", true).await.unwrap();
     assert!(f.apps.list().await.unwrap()[0].autostart);
-    let (home, store, targets) = f.crash();
+    let (home, store, targets, _ghost) = f.crash();
     let reopened = Apps::open(home.path(), store.pool().clone(), targets.clone())
         .await
         .unwrap();

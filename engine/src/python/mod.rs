@@ -14,6 +14,7 @@ mod pip_shim;
 pub mod requires;
 mod uv;
 mod venv;
+pub use venv::local_python;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

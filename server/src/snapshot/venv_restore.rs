@@ -176,7 +176,15 @@ fn rebuild_with_uv(
     let mut create = Command::new(uv);
     create.args(["venv", "--seed"]);
     if let Some(v) = &cfg.version {
-        create.args(["--python", v]);
+        // The machine's own interpreter of that minor version when it has
+        // one (pyenv's included, which uv does not look in); else uv finds
+        // or downloads it.
+        let minor: String = v.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
+        let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+        match engine::python::local_python(&minor, &env) {
+            Some(python) => create.arg("--python").arg(python),
+            None => create.args(["--python", v]),
+        };
     }
     run(create.arg(venv))?;
     if !empty {

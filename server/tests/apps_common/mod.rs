@@ -42,10 +42,16 @@ impl Fixture {
 
     /// The dashboard dies: its supervisor goes away without stopping any
     /// run (their threads and processes go on). Returns what survives.
-    pub fn crash(mut self) -> (tempfile::TempDir, Store, Arc<ProxyTargets>) {
+    ///
+    /// The last element holds the dead supervisor's run threads: a daemon
+    /// run stays "running" after its processes exit (as in Pinokio), so the
+    /// test keeps it (`_ghost`) and its drop stops them at the test's end,
+    /// where a real crash would have ended the threads with the process.
+    pub fn crash(mut self) -> (tempfile::TempDir, Store, Arc<ProxyTargets>, Ghost) {
         self.crashed = true;
         let home = std::mem::replace(&mut self.home, tempfile::tempdir().unwrap());
-        (home, self.store.clone(), self.targets.clone())
+        let ghost = Ghost(self.apps.engine().clone());
+        (home, self.store.clone(), self.targets.clone(), ghost)
     }
 
     pub fn path(&self) -> &Path {
@@ -57,6 +63,17 @@ impl Fixture {
         let dir = self.path().join("api").join(name);
         write_files(&dir, files);
         dir
+    }
+}
+
+/// A crashed supervisor's leftover run threads (see [`Fixture::crash`]).
+pub struct Ghost(engine::Engine);
+
+impl Drop for Ghost {
+    fn drop(&mut self) {
+        for script in self.0.running() {
+            self.0.stop(&script);
+        }
     }
 }
 
