@@ -29,6 +29,17 @@ pub fn set(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<Flo
 /// or `PINOKIO_SHARE_LOCAL` is on: the host publishes the URL (a
 /// [`Interaction::Proxy`] with `share` details); its answer goes to `local.$share`.
 fn share(ctx: &StepCtx<'_>, params: &Value) -> MethodResult<()> {
+    // Only a URL can be shared: skip building the environment (files read
+    // from disk) for the common `local.set` of anything else.
+    let has_url = params.as_object().is_some_and(|m| {
+        m.values().any(|v| {
+            v.as_str()
+                .is_some_and(|s| s.starts_with("http://") || s.starts_with("https://"))
+        })
+    });
+    if !has_url {
+        return Ok(());
+    }
     let env = ctx.env_map(None);
     let on = |k: &str| {
         env.get(k)
