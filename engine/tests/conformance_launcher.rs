@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use common::*;
-use engine::{Engine, Event, RunOptions, SystemInfo};
+use engine::{Engine, Event, SystemInfo};
 use serde_json::{json, Value};
 
 /// Tests that put fake probes on PATH take this lock (PATH is process-wide).
@@ -65,16 +65,7 @@ fn start_daemon(e: &Engine, home: &Home, app: &str, rel: &str) -> engine::RunHan
     let s = home.write(app, rel, r#"module.exports = { daemon: true, run: [
       { method: "local.set", params: { url: "http://127.0.0.1:7860" } },
       { method: "shell.run", params: { message: "echo started; sleep 1000", on: [{ event: "/started/", done: true }] } } ] }"#);
-    let (sink, mut rx) = engine::channel();
-    let h = e
-        .start(
-            &s,
-            RunOptions {
-                events: sink,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let (h, mut rx) = start_with_events(e, &s);
     while let Some(ev) = rx.blocking_recv() {
         if matches!(ev, Event::DaemonReady { .. } | Event::ScriptEnd { .. }) {
             break;

@@ -363,16 +363,7 @@ fn c146_process_wait_on_resources_waits_for_a_file_and_times_out_clearly() {
       { method: "log", params: { text: "flag seen" } } ] }"#,
     );
     let e = home.engine();
-    let (sink, mut rx) = engine::channel();
-    let h = e
-        .start(
-            &s,
-            RunOptions {
-                events: sink,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let (h, mut rx) = start_with_events(&e, &s);
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert!(!h.is_finished(), "did not wait for the file");
     std::fs::write(app.join("flag.txt"), "x").unwrap();

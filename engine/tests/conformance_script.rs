@@ -761,16 +761,7 @@ fn c035_a_daemon_keeps_running_with_its_local_after_its_processes_exit() {
           { method: "shell.run", params: { message: "echo short-lived" } } ] }"#,
     );
     let e = home.engine();
-    let (sink, mut rx) = engine::channel();
-    let h = e
-        .start(
-            &s,
-            RunOptions {
-                events: sink,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let (h, mut rx) = start_with_events(&e, &s);
     let mut events = vec![];
     let ready = loop {
         match rx.blocking_recv() {
@@ -877,16 +868,7 @@ fn c037_a_running_script_is_not_started_a_second_time() {
         r#"module.exports = { run: [ { method: "script.start", params: { uri: "start.js" } }, { method: "log", params: { text: "after" } } ] }"#,
     );
     let e = home.engine();
-    let (sink, mut rx) = engine::channel();
-    let h = e
-        .start(
-            &s,
-            RunOptions {
-                events: sink,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let (h, mut rx) = start_with_events(&e, &s);
     while !matches!(rx.blocking_recv(), Some(Event::DaemonReady { .. }) | None) {}
     let again = e.start(&s, RunOptions::default());
     assert!(again.err().unwrap().to_string().contains("already running"));
@@ -914,16 +896,7 @@ fn c038_local_is_keyed_by_absolute_path_and_readable_from_other_scripts() {
         r#"module.exports = { run: [ { method: "log", params: { text: "{{kernel.memory.local[path.resolve(cwd, '../start.js')].url}}" } } ] }"#,
     );
     let e = home.engine();
-    let (sink, mut rx) = engine::channel();
-    let h = e
-        .start(
-            &start,
-            RunOptions {
-                events: sink,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let (h, mut rx) = start_with_events(&e, &start);
     while !matches!(rx.blocking_recv(), Some(Event::DaemonReady { .. }) | None) {}
     assert_eq!(
         e.local(home.path().join("api/a/./sub/../start.js")),

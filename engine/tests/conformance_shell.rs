@@ -480,16 +480,7 @@ fn c105_input_true_keeps_the_shell_open_for_keystrokes() {
       { method: "log", params: { text: "{{input.event[1]}}" } } ] }"#,
     );
     let e = home.engine();
-    let (sink, mut rx) = engine::channel();
-    let h = e
-        .start(
-            &s,
-            RunOptions {
-                events: sink,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let (h, mut rx) = start_with_events(&e, &s);
     let mut seen = String::new();
     let end = Instant::now() + Duration::from_secs(20);
     while !seen.contains("first-done") && Instant::now() < end {

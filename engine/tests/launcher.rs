@@ -1,7 +1,7 @@
 //! Launcher menus evaluated against live state.
 mod common;
 use common::*;
-use engine::{Event, RunOptions};
+use engine::Event;
 use serde_json::json;
 
 const PINOKIO_JS: &str = r#"const path = require('path')
@@ -73,16 +73,7 @@ fn menu_changes_when_start_js_runs() {
       { method: "shell.run", params: { message: "echo 'Running on local URL:  http://127.0.0.1:7860'; sleep 1000", on: [{ event: "/http:\\/\\/[0-9.:]+/", done: true }] } },
       { method: "local.set", params: { url: "{{input.event[0]}}" } } ] }"#);
     let e = home.engine();
-    let (sink, mut rx) = engine::channel();
-    let h = e
-        .start(
-            &s,
-            RunOptions {
-                events: sink,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let (h, mut rx) = start_with_events(&e, &s);
     while let Some(ev) = rx.blocking_recv() {
         if matches!(ev, Event::DaemonReady { .. } | Event::ScriptEnd { .. }) {
             break;

@@ -74,16 +74,7 @@ fn daemon_url_split_across_chunks_with_ansi_sets_local_and_stays_running() {
     let home = Home::new();
     let s = home.write("d", "start.js", DAEMON);
     let e = home.engine();
-    let (sink, mut rx) = engine::channel();
-    let h = e
-        .start(
-            &s,
-            RunOptions {
-                events: sink,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let (h, mut rx) = start_with_events(&e, &s);
     let mut ready = false;
     while let Some(ev) = rx.blocking_recv() {
         if matches!(ev, Event::DaemonReady { .. }) {
@@ -307,16 +298,7 @@ fn script_start_of_a_daemon_keeps_it_running_until_the_caller_is_stopped() {
       { method: "log", params: { text: "after {{JSON.stringify(input)}}" } } ] }"#,
     );
     let e = home.engine();
-    let (sink, mut rx) = engine::channel();
-    let h = e
-        .start(
-            &install,
-            RunOptions {
-                events: sink,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let (h, mut rx) = start_with_events(&e, &install);
     let mut logs_seen = vec![];
     while let Some(ev) = rx.blocking_recv() {
         match ev {

@@ -160,3 +160,25 @@ pub fn git_repo_with_origin(dir: &Path, url: &str) {
     git(&["init", "-q"]);
     git(&["remote", "add", "origin", url]);
 }
+
+/// Starts `script` with default options and hands back its event stream,
+/// for tests that watch a run while it goes on.
+pub fn start_with_events(
+    engine: &Engine,
+    script: &Path,
+) -> (
+    engine::RunHandle,
+    tokio::sync::mpsc::UnboundedReceiver<Event>,
+) {
+    let (sink, rx) = engine::channel();
+    let run = engine
+        .start(
+            script,
+            RunOptions {
+                events: sink,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    (run, rx)
+}
