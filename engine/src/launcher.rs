@@ -104,7 +104,13 @@ impl MenuItem {
         };
         let q: Vec<String> = m
             .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(&text(v))))
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    crate::util::url_encode(k),
+                    crate::util::url_encode(&text(v))
+                )
+            })
             .collect();
         (!q.is_empty()).then(|| q.join("&"))
     }
@@ -119,17 +125,6 @@ pub fn query_args(query: &str) -> Map<String, Value> {
         .map(|kv| {
             let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
             (decode(k), Value::String(decode(v)))
-        })
-        .collect()
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
         })
         .collect()
 }

@@ -7,7 +7,6 @@ use serde_json::{json, Value};
 
 use super::Flow;
 use crate::error::MethodResult;
-use crate::host::Interaction;
 use crate::runner::StepCtx;
 
 /// Exact names and `prefix.*` families (spec §4.9, §4.8).
@@ -55,13 +54,6 @@ pub fn notice(ctx: &StepCtx<'_>, method: &str, params: &Value) -> MethodResult<F
         _ => format!("`{method}` is a Pinokio desktop feature; on this machine it does nothing."),
     };
     let note = json!({ "html": text, "method": method, "params": params, "type": "info" });
-    ctx.ask(
-        method,
-        &note,
-        Interaction::Notify {
-            script: ctx.loc.file.clone(),
-            params: note.clone(),
-        },
-    )?;
+    ctx.notify(method, &note)?;
     Ok(Flow::Next(Value::Null))
 }

@@ -384,15 +384,7 @@ impl Run {
         if ctx.is_plan() {
             return Ok(());
         }
-        ctx.ask(
-            "notify",
-            &params,
-            Interaction::Notify {
-                script: ctx.loc.file.clone(),
-                params: params.clone(),
-            },
-        )
-        .map(|_| ())
+        ctx.notify("notify", &params).map(|_| ())
     }
 
     /// Per-step memory as JSON for the template world. `args` goes with the

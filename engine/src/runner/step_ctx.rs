@@ -67,6 +67,19 @@ impl StepCtx<'_> {
         self.run.interact(what)
     }
 
+    /// Tells the person watching (`notify`, step-level and handler
+    /// notices, desktop-only methods); never waits for an answer.
+    pub fn notify(&self, method: &str, params: &Value) -> Result<Value, MethodError> {
+        self.ask(
+            method,
+            params,
+            Interaction::Notify {
+                script: self.loc.file.clone(),
+                params: params.clone(),
+            },
+        )
+    }
+
     pub fn emit_method(&self, method: &str, params: &Value) {
         self.run.events.emit(Event::Method {
             script: self.loc.file.clone(),

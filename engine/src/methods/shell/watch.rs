@@ -20,7 +20,6 @@ use serde_json::{json, Value};
 
 use super::handlers::{printed_error, ErrorRules, Handler};
 use crate::error::{MethodError, MethodResult};
-use crate::host::Interaction;
 use crate::pty::{ShellMsg, ShellProc};
 use crate::runner::StepCtx;
 
@@ -261,14 +260,7 @@ impl Watch<'_, '_> {
             } else {
                 json!({ "html": m })
             };
-            ctx.ask(
-                "notify",
-                &params,
-                Interaction::Notify {
-                    script: ctx.loc.file.clone(),
-                    params: params.clone(),
-                },
-            )?;
+            ctx.notify("notify", &params)?;
         }
         if let Some(action) = &h.trigger {
             let input = json!({ "event": m, "trigger": action });
