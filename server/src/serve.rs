@@ -298,9 +298,13 @@ fn announce(
 fn announce_tunnel_when_up(tunnel: &Tunnel, token: String) {
     let mut states = tunnel.subscribe();
     let kind = tunnel.kind();
+    if let Some(url) = tunnel.install_from() {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "Tunnel ({kind}): downloading {kind} from {url}");
+        let _ = out.flush();
+    }
     tokio::spawn(async move {
         let mut last = None;
-        let mut said_installing = false;
         loop {
             let state = states.borrow_and_update().clone();
             let url = state.url().map(str::to_string);
@@ -309,10 +313,6 @@ fn announce_tunnel_when_up(tunnel: &Tunnel, token: String) {
                     "Tunnel ({kind}): {}/?token={token}",
                     url.as_deref().unwrap_or("").trim_end_matches('/')
                 )),
-                TunnelState::Installing { url, .. } if !said_installing => {
-                    said_installing = true;
-                    Some(format!("Tunnel ({kind}): downloading {kind} from {url}"))
-                }
                 TunnelState::Failed { reason } => {
                     Some(format!("Tunnel ({kind}): failed: {reason}"))
                 }

@@ -53,6 +53,8 @@ pub struct Tunnel {
     state: watch::Receiver<TunnelState>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+    /// Where the program will be downloaded from first, when it is missing.
+    install_from: Option<String>,
 }
 
 impl Tunnel {
@@ -61,13 +63,22 @@ impl Tunnel {
         let (state_tx, state) = watch::channel(TunnelState::Starting);
         let (stop, stop_rx) = watch::channel(false);
         let kind = launch.kind;
+        let install_from = pending_download(&launch);
         let task = tokio::spawn(supervise(launch, config, state_tx, stop_rx));
         Tunnel {
             kind,
             state,
             stop,
             task: Some(task),
+            install_from,
         }
+    }
+
+    /// The URL the program is downloaded from before it can start, when it
+    /// is missing. Known at spawn, so a caller can say so even when the
+    /// download fails faster than it watches the `Installing` state.
+    pub fn install_from(&self) -> Option<&str> {
+        self.install_from.as_deref()
     }
 
     pub fn kind(&self) -> ProviderKind {
@@ -170,6 +181,17 @@ async fn supervise(
         }
     }
     state.send_replace(TunnelState::Stopped);
+}
+
+fn pending_download(launch: &Launch) -> Option<String> {
+    match &launch.runner {
+        Runner::Process {
+            binary,
+            install: Some(download),
+            ..
+        } if !crate::cloud::env::is_executable(binary) => Some(download.url.clone()),
+        _ => None,
+    }
 }
 
 /// Downloads the program first when it is missing and the launch says how
