@@ -86,21 +86,23 @@ for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
     const open = menuItem(page, "Open Web UI");
     await open.waitFor({ timeout: 30_000 });
     const href = await open.getAttribute("href");
-    assert.match(href, new RegExp(`^/p/${folder}/`));
+    // A local URL in the menu opens the app on its own origin, signed in.
+    assert.match(href, new RegExp(`^/open/${folder}($|\\?path=)`));
     await assertNoHorizontalScroll(page, assert);
     await page.screenshot({ path: join(artifacts, `app-running-${label}.png`) });
     const ui = await openPage(ctx.browser, viewport);
     await ui.context().addCookies(await page.context().cookies());
     const response = await ui.goto(ctx.server.url + href);
     assert.equal(response.status(), 200);
+    assert.notEqual(new URL(ui.url()).origin, new URL(ctx.server.url).origin, "the app is on its own origin");
     assert.match(await ui.locator("h1").textContent(), /Hello Ada from hellopkg/);
-    // The app's WebSocket works through the front door, with the session cookie.
-    const echoed = await ui.evaluate((path) => new Promise((resolve, reject) => {
-      const ws = new WebSocket(location.origin.replace(/^http/, "ws") + path + "ws");
+    // The app's WebSocket works on its origin, with that origin's session cookie.
+    const echoed = await ui.evaluate(() => new Promise((resolve, reject) => {
+      const ws = new WebSocket(location.origin.replace(/^http/, "ws") + "/ws");
       ws.onopen = () => ws.send("ping");
       ws.onmessage = (e) => resolve(e.data);
       ws.onerror = () => reject(new Error("WebSocket error"));
-    }), href);
+    }));
     assert.equal(echoed, "echo:ping");
     await ui.close();
 

@@ -27,14 +27,6 @@ pub enum Event {
         #[serde(serialize_with = "lossy")]
         data: Vec<u8>,
     },
-    /// Memory just before a step renders (`local` is shared, not copied).
-    Memory {
-        script: PathBuf,
-        index: usize,
-        input: Value,
-        local: std::sync::Arc<Value>,
-        args: Value,
-    },
     /// A step finished; `result` becomes the next step's `input`.
     StepEnd {
         script: PathBuf,

@@ -11,26 +11,44 @@ use serde_json::Value;
 use crate::memory::LocalChange;
 use crate::runner::truthy;
 
-/// Per-step memory, serialised straight to the JSON run.js reads.
+/// Per-step memory, serialised straight to the JSON run.js reads. A field
+/// left out keeps the value run.js last had for it (see [`LocalSync`]):
+/// most renders send nothing at all.
 #[derive(serde::Serialize)]
 pub struct StepMemory<'a> {
-    pub input: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<&'a Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub args: Option<&'a Value>,
-    pub current: usize,
-    pub next: Option<usize>,
-    pub port: u16,
-    pub uri: &'a Path,
-    /// The script's `global` (C-066): usually empty, so cheap to send.
-    pub global: Value,
+    /// Sent with a prepare; a render passes the index as an argument.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<Option<usize>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<&'a Path>,
+    /// The script's `global` (C-066).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global: Option<&'a Value>,
     #[serde(rename = "__local", skip_serializing_if = "Option::is_none")]
     pub local: Option<LocalDelta>,
 }
 
-/// The `local` version the template world of one walk has seen.
+/// What the template world of one walk has seen: the `local` version, and
+/// the values its reused step memory holds (`None` before the first render).
 #[derive(Default)]
 pub struct LocalSync {
     pub version: u64,
+    pub rendered: Option<Rendered>,
+}
+
+/// The step memory values run.js holds from the last render.
+pub struct Rendered {
+    pub input: Value,
+    pub global: Value,
+    pub port: u16,
 }
 
 /// A [`LocalChange`] as run.js applies it: `{full}` or `{set, del}`.

@@ -395,7 +395,10 @@ pub fn ls(args: LsArgs) -> anyhow::Result<ExitCode> {
         for a in apps {
             let state = match (&a.running[..], &a.url) {
                 ([], _) => "stopped".to_string(),
-                (runs, Some(_)) => format!("running (runs {runs:?}) at /p/{}/", a.name),
+                (runs, Some(_)) => format!(
+                    "running (runs {runs:?}); open it: pinokiocloud open {}",
+                    a.name
+                ),
                 (runs, None) => format!("running (runs {runs:?})"),
             };
             println!("{:<28} {:<32} {state}", a.name, a.title);

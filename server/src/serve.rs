@@ -145,6 +145,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 as std::pin::Pin<Box<dyn std::future::Future<Output = Option<String>> + Send>>
         });
         origins.set_tunnel_opener(open);
+        let status = app_tunnels.clone();
+        origins.set_tunnel_status(Arc::new(move |app: &str| {
+            status.get(app).map(|t| crate::origin::TunnelStatus {
+                provider: t.provider,
+                state: t.state,
+                url: t.url,
+                detail: t.detail,
+            })
+        }));
         let origins = origins.clone();
         app_tunnels.on_url(move |app, url| origins.set_tunnel_url(app, url));
     }

@@ -165,6 +165,54 @@ async fn subdomain_origin_serves_the_app_at_its_root_after_a_one_time_handoff() 
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn open_with_a_path_lands_there_on_the_app_origin_and_nowhere_else() {
+    let s = start(&[]).await;
+    let c = client(s.port);
+    let origin = s.app_origin();
+    // A menu link to http://127.0.0.1:<port>/api/echo?x=1 becomes this.
+    let (status, body) = s
+        .admin(
+            "GET",
+            &format!("/open/{APP}?format=json&path=%2Fapi%2Fecho%3Fx%3D1"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let open: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let link = open["link"].as_str().unwrap();
+    let r = send(&c, "GET", link, &[], None).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/api/echo?x=1"));
+    let cookie = first_pair(&r.cookies()[0]);
+    let echo = send(
+        &c,
+        "GET",
+        &format!("{origin}/api/echo?x=1"),
+        &[("cookie", cookie.as_str())],
+        None,
+    )
+    .await;
+    assert_eq!(echo.json()["path"], "/api/echo?x=1");
+
+    // Never to another host: refused with what to give instead…
+    for bad in ["%2F%2Fevil.example%2F", "https%3A%2F%2Fevil.example%2F", "%2F%5Cevil.example"] {
+        let (status, body) = s
+            .admin("GET", &format!("/open/{APP}?path={bad}"), None)
+            .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(body.contains("starts with a single '/'"), "{body}");
+    }
+    // …and a handoff link edited by hand lands on `/`.
+    let open = s.open_json().await;
+    let forged = format!(
+        "{}&next=%2F%2Fevil.example%2F",
+        open["link"].as_str().unwrap()
+    );
+    let r = send(&c, "GET", &forged, &[], None).await;
+    assert_eq!((r.status, r.header("location")), (303, Some("/")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_dashboard_refuses_every_request_from_an_app_origin() {
     let s = start(&[]).await;
     let c = client(s.port);

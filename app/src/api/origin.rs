@@ -13,6 +13,10 @@ pub struct AppOrigin {
     pub reason: String,
     /// Where the app lives (`/p/<app>/` in prefix mode).
     pub origin: String,
+    /// Its own tunnel, once asked for: e.g. `cloudflared: installing`.
+    pub tunnel: Option<String>,
+    /// The tunnel's progress, or why it failed and what to do.
+    pub tunnel_detail: Option<String>,
 }
 
 #[cfg(feature = "ssr")]

@@ -204,13 +204,15 @@ impl Js {
         })
     }
 
-    /// Renders step `index` of a prepared script with `memory` (a JSON
-    /// object of the per-step values, see the runner's `StepMemory`).
+    /// Renders step `index` of a prepared script (`current` is `index`,
+    /// then `next`) with `memory`: a JSON object of the per-step values that
+    /// changed since the last render (see the runner's `StepMemory`).
     pub fn render_step(
         &self,
         script: &ScriptObj,
         index: usize,
-        memory: &str,
+        next: Option<usize>,
+        memory: Option<&str>,
     ) -> JsResult<RenderedStep> {
         self.guarded(RENDER_LIMIT, |ctx| {
             let state = script.obj.clone().restore(&ctx).map_err(err(&ctx))?;
@@ -220,7 +222,7 @@ impl Js {
                 .restore(&ctx)
                 .map_err(err(&ctx))?;
             let out: String = f
-                .call((state, index as u32, memory))
+                .call((state, index as u32, next.map(|n| n as u32), memory))
                 .catch(&ctx)
                 .map_err(caught)?;
             let mut v: Json = serde_json::from_str(&out).map_err(|e| JsError(e.to_string()))?;

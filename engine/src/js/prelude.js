@@ -129,6 +129,11 @@
       if (!v || v.type !== "Buffer" || !Array.isArray(v.data)) return v;
       return Buffer.from(v.data);
     }
+    // Step memory from Rust: the reviver (a JS call per value) only when a
+    // Buffer can be in it, which is rare; most steps pay a plain parse.
+    static __parse(json) {
+      return json.indexOf('"Buffer"') < 0 ? JSON.parse(json) : JSON.parse(json, Buffer.__revive);
+    }
     toString(enc) {
       if (enc === "base64") return N.b64encode(this._t);
       if (enc === "hex") return Array.from(this._t, (c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join("");
@@ -305,7 +310,7 @@
     reset() { cache = Object.create(null); },
     toJson: plain,
     scope(file, cwd, self) { return extendedScope(file, cwd, self); },
-    mem(scope, json) { return Object.assign(Object.create(scope), JSON.parse(json, Buffer.__revive)); },
+    mem(scope, json) { return Object.assign(Object.create(scope), Buffer.__parse(json)); },
     render(valueJson, mem) { return plain(render(JSON.parse(valueJson), mem)); },
     menu(file, root, app) { return G.__pinokio.ext.menu(file, root, app); },
   };

@@ -110,13 +110,23 @@
     if (d.del) for (const k of d.del) delete state.local[k];
   }
 
+  /** The script as the runner reads it (`daemon`, `env`, `requires`...):
+   * the walked steps stay here, so a long script is not copied whole. */
+  function outline(obj, key) {
+    if (!obj || typeof obj !== "object" || !Array.isArray(obj[key])) return obj;
+    const o = Object.assign({}, obj);
+    o[key] = [];
+    return o;
+  }
+
   /** The names a step's templates (and a `run` function) see. Steps reuse
-   * one object (`reuse`): the same names are set every time. */
+   * one object (`reuse`): the runner sends only the names whose values
+   * changed since the last step, the others keep theirs. */
   function memory(state, m, reuse) {
     const mem = reuse ? state.mem || (state.mem = Object.create(state.scope)) : Object.create(state.scope);
     for (const k of Object.keys(m)) mem[k] = m[k];
     mem.local = state.local;
-    if (!Object.prototype.hasOwnProperty.call(m, "global")) mem.global = state.local;
+    if (!reuse && !Object.prototype.hasOwnProperty.call(m, "global")) mem.global = state.local;
     mem.args = state.args;
     mem.self = state.obj;
     return mem;
@@ -155,23 +165,27 @@
       const state = { file, key: key || "run", dir: I.path.dirname(file), obj: null, impure: false, steps: null, runSteps: null, scope: null, mem: null, args: {}, local: {}, current: null };
       return evaluate(state).then(() => {
         state.scope = I.scopeFor(file, state.dir, state.obj);
-        state.meta = I.plain({ json: state.obj, dynamic: state.impure, run: runShape(state.obj.run) });
+        state.meta = I.plain({ json: outline(state.obj, state.key), dynamic: state.impure, run: runShape(state.obj.run) });
         return state;
       });
     },
     /** Before a step: evaluates the script again when it must (`reload`:
      * its file changed), resolves the steps; resolves to their count. */
     prepare(state, reload, memJson) {
-      const m = JSON.parse(memJson, I.Buffer.__revive);
+      const m = I.Buffer.__parse(memJson);
       absorb(state, m);
       const again = state.steps !== null && (reload || state.impure);
       const p = again ? evaluate(state) : Promise.resolve(state);
       return p.then(() => resolveSteps(state, m)).then((steps) => steps.length);
     },
-    /** Renders step `index`: JSON `{step, when, inline}`. */
-    renderStepAt(state, index, memJson) {
-      const m = JSON.parse(memJson, I.Buffer.__revive);
+    /** Renders step `index` (`next`: the one after, or null) with what
+     * changed in memory since the last render (`memJson`, or nothing):
+     * JSON `{step, when, inline}`. */
+    renderStepAt(state, index, next, memJson) {
+      const m = memJson ? I.Buffer.__parse(memJson) : {};
       absorb(state, m);
+      m.current = index;
+      m.next = next === undefined ? null : next;
       const step = state.steps && state.steps[index];
       if (!step || typeof step !== "object") throw new Error("step " + index + " is not an object");
       const r = T.renderStep(step, memory(state, m, true));

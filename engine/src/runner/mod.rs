@@ -239,29 +239,21 @@ impl Run {
             let reload = prepared && now != mtime;
             if !prepared || reload || script.dynamic {
                 mtime = now;
-                let mem = self.step_json(loc, &input, Some(&args), i, None, &mut sync);
+                let mem = self.step_json(loc, &input, Some(&args), i, &mut sync, true);
                 total = self
                     .js
-                    .prepare(script, reload, &mem)
+                    .prepare(script, reload, mem.as_deref().unwrap_or("{}"))
                     .map_err(|e| step_err("load", e.0))?;
                 prepared = true;
             }
             if i >= total {
                 break;
             }
-            let mem = self.step_json(loc, &input, None, i, Some(total), &mut sync);
-            if self.events.is_connected() {
-                self.events.emit(Event::Memory {
-                    script: loc.file.clone(),
-                    index: i,
-                    input: input.clone(),
-                    local: self.memory.local_shared(&loc.file),
-                    args: args.clone(),
-                });
-            }
+            let mem = self.step_json(loc, &input, None, i, &mut sync, false);
+            let next = (i + 1 < total).then_some(i + 1);
             let rendered = self
                 .js
-                .render_step(script, i, &mem)
+                .render_step(script, i, next, mem.as_deref())
                 .map_err(|e| step_err("render", e.0))?;
             if rendered.when == Some(false) {
                 // The step's own `next` is ignored and the following step
@@ -388,16 +380,19 @@ impl Run {
     }
 
     /// Per-step memory as JSON for the template world. `args` goes with the
-    /// first render only; `local` as what changed since the last step.
+    /// first render only; `local` as what changed since the last step. A
+    /// render (`full` false) sends only what changed since the last render
+    /// (run.js reuses that memory object; `current`/`next` go as arguments),
+    /// `None` when nothing did.
     fn step_json(
         &self,
         loc: &Location,
         input: &Value,
         args: Option<&Value>,
         index: usize,
-        total: Option<usize>,
         sync: &mut LocalSync,
-    ) -> String {
+        full: bool,
+    ) -> Option<String> {
         let local = self
             .memory
             .changes(&loc.file, sync.version)
@@ -405,17 +400,27 @@ impl Run {
                 sync.version = version;
                 LocalDelta::from(change)
             });
+        let (port, global) = (self.port(), self.memory.global(&loc.file));
+        let seen = sync.rendered.as_ref().filter(|_| !full);
         let mem = StepMemory {
-            input,
+            input: (seen.is_none_or(|r| r.input != *input)).then_some(input),
             args,
-            current: index,
-            next: total.and_then(|t| (index + 1 < t).then_some(index + 1)),
-            port: self.port(),
-            uri: &loc.file,
-            global: self.memory.global(&loc.file),
+            current: full.then_some(index),
+            next: full.then_some(None),
+            port: (seen.is_none_or(|r| r.port != port)).then_some(port),
+            uri: seen.is_none().then_some(loc.file.as_path()),
+            global: (seen.is_none_or(|r| r.global != global)).then_some(&global),
             local,
         };
-        serde_json::to_string(&mem).unwrap_or_default()
+        let json = serde_json::to_string(&mem).unwrap_or_default();
+        if !full {
+            sync.rendered = Some(step::Rendered {
+                input: input.clone(),
+                global,
+                port,
+            });
+        }
+        (full || json != "{}").then_some(json)
     }
 
     fn count_step(&self, loc: &Location) -> Result<(), EngineError> {

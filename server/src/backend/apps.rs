@@ -200,13 +200,13 @@ fn running_info(r: &RunningRun) -> RunInfo {
         ended_at: None,
         outcome: None,
         reason: None,
-        open_path: r.proxy_path.clone(),
+        open_path: r.proxy_path.as_ref().map(|_| open_path(&r.app, "/")),
         progress: r.progress.clone().map(download_progress),
     }
 }
 
 /// Launcher items → UI entries: scripts become run buttons (marked when
-/// running), URLs become links (local ones through `/p/<app>/`).
+/// running), URLs become links (local ones open the app on its own origin).
 /// `root` is the launcher root (`menu.dir`) relative `href`s resolve in.
 fn menu_entries(
     items: &[MenuItem],
@@ -277,16 +277,27 @@ fn pre_entries(items: &[engine::launcher::PreItem], app: &str) -> Vec<PreEntry> 
         .collect()
 }
 
-/// `http://127.0.0.1:7860/x` → `/p/<app>/x`: apps listen on loopback only,
-/// so the browser reaches them through the authenticated front door.
+/// `http://127.0.0.1:7860/x` → `/open/<app>?path=/x`: apps listen on loopback only,
+/// so the browser reaches them signed in on their own origin (Open).
 fn front_door_url(href: &str, app: &str) -> String {
     let local = ["http://127.0.0.1:", "http://localhost:", "http://0.0.0.0:"];
     match local.iter().find_map(|p| href.strip_prefix(p)) {
         Some(rest) => {
             let path = rest.find('/').map_or("/", |i| &rest[i..]);
-            format!("{}{path}", proxy::prefix(app))
+            open_path(app, path)
         }
         None => href.to_string(),
+    }
+}
+
+/// Open (`/open/<app>`), landing on `path` of the app's own origin.
+fn open_path(app: &str, path: &str) -> String {
+    match path {
+        "/" | "" => format!("/open/{app}"),
+        path => {
+            let path: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+            format!("/open/{app}?path={path}")
+        }
     }
 }
 
@@ -478,12 +489,10 @@ mod tests {
     fn local_urls_go_through_the_front_door() {
         assert_eq!(
             front_door_url("http://127.0.0.1:7860/?x=1", "comfy"),
-            "/p/comfy/?x=1"
+            "/open/comfy?path=%2F%3Fx%3D1"
         );
-        assert_eq!(
-            front_door_url("http://localhost:8188", "comfy"),
-            "/p/comfy/"
-        );
+        assert_eq!(front_door_url("http://localhost:8188", "comfy"), "/open/comfy");
+        assert_eq!(front_door_url("http://localhost:8188/", "comfy"), "/open/comfy");
         assert_eq!(
             front_door_url("https://example.com/docs", "comfy"),
             "https://example.com/docs"

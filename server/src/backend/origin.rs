@@ -15,6 +15,11 @@ pub fn app_origin(origins: &AppOrigins, name: &str, base_url: &str) -> Option<Ap
         mode: info.mode,
         reason: info.reason,
         origin: info.origin,
+        tunnel: info
+            .tunnel
+            .as_ref()
+            .map(|t| format!("{}: {}", t.provider, t.state)),
+        tunnel_detail: info.tunnel.and_then(|t| t.detail),
     })
 }
 

@@ -17,9 +17,14 @@ pub async fn serve(origins: AppOrigins, app: String, mut req: Request) -> Respon
         (path == HANDOFF_PATH, path.starts_with("/__pinokio/"))
     };
     if is_handoff {
-        let code = query_value(req.uri().query().unwrap_or(""), "code");
+        let query = req.uri().query().unwrap_or("");
+        let code = query_value(query, "code");
+        // Only a path on this origin; anything else lands on `/`.
+        let next = url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "next")
+            .and_then(|(_, v)| super::dispatch::app_path(&v).ok().map(str::to_string));
         let https = is_https(req.headers());
-        return handoff(&origins, &app, code, https).await;
+        return handoff(&origins, &app, code, next, https).await;
     }
     if is_ours {
         return (StatusCode::NOT_FOUND, "no such PinokioCloud page").into_response();
@@ -65,9 +70,15 @@ pub async fn serve(origins: AppOrigins, app: String, mut req: Request) -> Respon
     }
 }
 
-/// `GET /__pinokio/handoff?code=…`: spends the one-time code, sets this
-/// origin's session cookie and goes to `/`.
-async fn handoff(origins: &AppOrigins, app: &str, code: Option<String>, https: bool) -> Response {
+/// `GET /__pinokio/handoff?code=…[&next=…]`: spends the one-time code, sets
+/// this origin's session cookie and goes to `next` (a path here) or `/`.
+async fn handoff(
+    origins: &AppOrigins,
+    app: &str,
+    code: Option<String>,
+    next: Option<String>,
+    https: bool,
+) -> Response {
     let grant = match code {
         Some(code) => match origins.db().take_handoff(app, &code).await {
             Ok(grant) => grant,
@@ -93,7 +104,9 @@ async fn handoff(origins: &AppOrigins, app: &str, code: Option<String>, https: b
         "{}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
         cookie_name(app)
     );
-    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
+    let location = HeaderValue::from_str(next.as_deref().unwrap_or("/"))
+        .unwrap_or(HeaderValue::from_static("/"));
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         headers.append(header::SET_COOKIE, value);

@@ -60,7 +60,9 @@ fn absolute(link: &str, dashboard: &Dashboard) -> String {
 }
 
 /// `ls --json`: each running app gets `"origin": {mode, reason, origin}`
-/// (as the dashboard's loopback address sees it); stopped apps get `null`.
+/// (as the dashboard's loopback address sees it), with `tunnel` (provider,
+/// state, url, detail) once it has a tunnel of its own; stopped apps get
+/// `null`.
 pub fn with_origins(mut apps: Value, origins: &Value) -> Value {
     let Some(list) = apps.as_array_mut() else {
         return apps;
@@ -71,9 +73,13 @@ pub fn with_origins(mut apps: Value, origins: &Value) -> Value {
             .as_array()
             .and_then(|all| all.iter().find(|o| o["app"] == name))
             .map(|o| {
-                serde_json::json!({
+                let mut shown = serde_json::json!({
                     "mode": o["mode"], "reason": o["reason"], "origin": o["origin"]
-                })
+                });
+                if let Some(tunnel) = o.get("tunnel") {
+                    shown["tunnel"] = tunnel.clone();
+                }
+                shown
             })
             .unwrap_or(Value::Null);
         if let Some(obj) = app.as_object_mut() {

@@ -83,7 +83,7 @@ async fn app_share_login(
         ));
     }
     match origins.db().mint_handoff(&grant).await {
-        Ok(code) => Some(Redirect::to(&handoff_link(&info.origin, &code)).into_response()),
+        Ok(code) => Some(Redirect::to(&handoff_link(&info.origin, &code, None)).into_response()),
         Err(err) => {
             tracing::error!("app share link: {err:#}");
             Some((StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response())
@@ -91,9 +91,31 @@ async fn app_share_login(
     }
 }
 
-/// `<origin>/__pinokio/handoff?code=…`.
-pub fn handoff_link(origin: &str, code: &str) -> String {
-    format!("{}{HANDOFF_PATH}?code={code}", origin.trim_end_matches('/'))
+/// `<origin>/__pinokio/handoff?code=…`: the one-time sign-in link on `origin`; after it the browser goes to
+/// `next` (a path on that origin, see [`app_path`]) or `/`.
+pub fn handoff_link(origin: &str, code: &str, next: Option<&str>) -> String {
+    let mut link = format!("{}{HANDOFF_PATH}?code={code}", origin.trim_end_matches('/'));
+    if let Some(next) = next.filter(|n| *n != "/") {
+        link.push_str("&next=");
+        link.extend(url::form_urlencoded::byte_serialize(next.as_bytes()));
+    }
+    link
+}
+
+/// A place inside an app (`/x?y=1`) that Open may lead to: a path on the
+/// app's own origin only, so a crafted link cannot send a person elsewhere
+/// (`//host`, `/\host` and schemes are refused).
+pub fn app_path(path: &str) -> Result<&str, String> {
+    let ok = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(|c| c.is_control() || c.is_whitespace());
+    match ok {
+        true => Ok(path),
+        false => Err(format!(
+            "path {path:?} is not a path inside the app: give one that starts with a single '/', e.g. /settings?tab=1"
+        )),
+    }
 }
 
 fn forbid_framing(headers: &mut HeaderMap) {
@@ -133,9 +155,23 @@ mod tests {
     #[test]
     fn handoff_links_sit_on_the_app_origin() {
         assert_eq!(
-            handoff_link("http://sd.localhost:42000/", "abc"),
+            handoff_link("http://sd.localhost:42000/", "abc", None),
             "http://sd.localhost:42000/__pinokio/handoff?code=abc"
         );
+        assert_eq!(
+            handoff_link("http://sd.localhost:42000", "abc", Some("/x/y?a=1&b=2")),
+            "http://sd.localhost:42000/__pinokio/handoff?code=abc&next=%2Fx%2Fy%3Fa%3D1%26b%3D2"
+        );
+    }
+
+    #[test]
+    fn open_leads_only_to_paths_on_the_app_origin() {
+        assert_eq!(app_path("/x?y=1#z"), Ok("/x?y=1#z"));
+        assert_eq!(app_path("/"), Ok("/"));
+        for bad in ["//evil.example/", "/\\evil.example", "https://evil.example/", "x/y", "", "/a b", "/a\nb"] {
+            let err = app_path(bad).unwrap_err();
+            assert!(err.contains("starts with a single '/'"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -82,6 +82,7 @@ struct Inner {
     listeners: Mutex<listener::Listeners>,
     tunnels: Mutex<BTreeMap<String, String>>,
     opener: Mutex<Option<TunnelOpener>>,
+    tunnel_status: Mutex<Option<TunnelStatusOf>>,
     /// Recently checked sessions: (app, cookie value) → role, checked at.
     sessions: Mutex<HashMap<(String, String), (Role, Instant)>>,
 }
@@ -103,6 +104,9 @@ pub type TunnelOpener = Arc<
         + Sync,
 >;
 
+/// The state of an app's own tunnel, given by the tunnel layer.
+pub type TunnelStatusOf = Arc<dyn Fn(&str) -> Option<TunnelStatus> + Send + Sync>;
+
 /// What the app page, `open` and `ls --json` show about one app's origin.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct OriginInfo {
@@ -113,6 +117,22 @@ pub struct OriginInfo {
     pub reason: String,
     /// Where the app lives (`/p/<app>/` in prefix mode).
     pub origin: String,
+    /// The app's own tunnel, once one was asked for (also while it is
+    /// still downloading its program, or after it failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<TunnelStatus>,
+}
+
+/// One app's tunnel as people see it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TunnelStatus {
+    /// `cloudflared` or `ngrok`.
+    pub provider: String,
+    /// `starting`, `installing`, `up`, `restarting`, `failed` or `stopped`.
+    pub state: String,
+    pub url: Option<String>,
+    /// Progress of a download, or why it failed and what to do.
+    pub detail: Option<String>,
 }
 
 impl AppOrigins {
@@ -133,6 +153,7 @@ impl AppOrigins {
                 listeners: Mutex::new(listener::Listeners::default()),
                 tunnels: Mutex::new(BTreeMap::new()),
                 opener: Mutex::new(None),
+                tunnel_status: Mutex::new(None),
                 sessions: Mutex::new(HashMap::new()),
             }),
         }
@@ -228,6 +249,21 @@ impl AppOrigins {
         };
     }
 
+    /// Lets [`AppOrigins::origin_for`] tell the state of an app's tunnel.
+    pub fn set_tunnel_status(&self, status: TunnelStatusOf) {
+        *self.inner.tunnel_status.lock().unwrap_or_else(|e| e.into_inner()) = Some(status);
+    }
+
+    fn tunnel_status(&self, app: &str) -> Option<TunnelStatus> {
+        let status = self
+            .inner
+            .tunnel_status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        status.and_then(|f| f(app))
+    }
+
     /// Lets [`AppOrigins::open_origin`] start per-app tunnels on demand.
     pub fn set_tunnel_opener(&self, opener: TunnelOpener) {
         *self.inner.opener.lock().unwrap_or_else(|e| e.into_inner()) = Some(opener);
@@ -282,11 +318,20 @@ impl AppOrigins {
             tunnel_url: tunnel.as_deref(),
             prefer: config.prefer,
         });
+        let status = self.tunnel_status(app);
         let info = |mode: &str, reason: String, origin: String| OriginInfo {
             app: app.to_string(),
             mode: mode.to_string(),
-            reason,
+            reason: match &status {
+                Some(t) if mode == "prefix" && t.state == "failed" => format!(
+                    "{reason}; its own tunnel ({}) failed: {}",
+                    t.provider,
+                    t.detail.as_deref().unwrap_or("no reason given")
+                ),
+                _ => reason,
+            },
             origin,
+            tunnel: status.clone(),
         };
         let prefix = || format!("{}/", crate::proxy::prefix(app));
         let name = choice.mode.name();

@@ -6,7 +6,7 @@
 //! - `POST /api/admin/origins/{app}/share`: a share link for that app only.
 
 use super::app_site::is_https;
-use super::dispatch::{handoff_link, public_host};
+use super::dispatch::{app_path, handoff_link, public_host};
 use super::{AppGrant, AppOrigins, OriginInfo};
 use crate::auth::Session;
 use crate::proxy::check_app_name;
@@ -37,6 +37,9 @@ pub fn router(origins: AppOrigins) -> Router {
 struct OpenQuery {
     #[serde(default)]
     format: String,
+    /// Where in the app to land (a menu link to `http://127.0.0.1:<port>/x`
+    /// opens `/x` on the app's origin).
+    path: Option<String>,
 }
 
 /// What `GET /open/{app}?format=json` answers.
@@ -57,6 +60,10 @@ async fn open(
     if let Err(err) = check_app_name(&app) {
         return (StatusCode::BAD_REQUEST, err.to_string()).into_response();
     }
+    let next = match query.path.as_deref().map(app_path).transpose() {
+        Ok(next) => next.map(str::to_string),
+        Err(err) => return (StatusCode::BAD_REQUEST, err).into_response(),
+    };
     let Some(viewer) = req.extensions().get::<Viewer>().cloned() else {
         return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
     };
@@ -87,7 +94,10 @@ async fn open(
     };
     let info = origins.open_origin(&app, host.as_deref(), https).await;
     let link = if info.mode == "prefix" {
-        info.origin.clone()
+        match &next {
+            Some(next) => format!("{}{next}", info.origin.trim_end_matches('/')),
+            None => info.origin.clone(),
+        }
     } else {
         let grant = AppGrant {
             app: app.clone(),
@@ -97,7 +107,7 @@ async fn open(
             session_expires_at,
         };
         match origins.db().mint_handoff(&grant).await {
-            Ok(code) => handoff_link(&info.origin, &code),
+            Ok(code) => handoff_link(&info.origin, &code, next.as_deref()),
             Err(err) => return internal(err),
         }
     };

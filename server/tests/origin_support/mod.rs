@@ -3,7 +3,7 @@
 //! resolves `*.localhost` to loopback like browsers do.
 #![allow(dead_code)]
 
-use crate::support::{serve, Server};
+use crate::support::{serve_with_env, Server};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -25,9 +25,14 @@ pub struct Setup {
 
 /// Serves a fresh home (with `extra` flags) and starts the fixture app.
 pub async fn start(extra: &[&str]) -> Setup {
+    start_with_env(extra, &[]).await
+}
+
+/// [`start`] with extra environment variables for the server.
+pub async fn start_with_env(extra: &[&str], envs: &[(&str, String)]) -> Setup {
     let home = tempfile::tempdir().unwrap();
     put_fixture(home.path());
-    let server = serve(home.path(), extra);
+    let server = serve_with_env(home.path(), extra, envs);
     let port: u16 = server.url.rsplit(':').next().unwrap().parse().unwrap();
     let setup = Setup { server, port, home };
     let (status, body) = setup

@@ -17,6 +17,9 @@ pub fn OriginPanel(name: String, admin: Signal<bool>) -> impl IntoView {
                     "Opens at " <code>{o.origin.clone()}</code> " (" {o.mode.clone()} " mode)"
                 </p>
                 <p class="muted origin-reason">{o.reason.clone()}</p>
+                {o.tunnel.clone().map(|t| view! {
+                    <p class="origin-tunnel">"Tunnel " <code>{t}</code> " " <span class="muted">{o.tunnel_detail.clone()}</span></p>
+                })}
             }
         })
     };
