@@ -289,13 +289,11 @@ impl AppOrigins {
         let Ok(port) = self.listener_for(app) else {
             return info;
         };
-        match opener(app.to_string(), port).await {
-            Some(url) => {
-                self.set_tunnel_url(app, Some(url));
-                self.origin_for(app, host, https)
-            }
-            None => info,
+        if let Some(url) = opener(app.to_string(), port).await {
+            self.set_tunnel_url(app, Some(url));
         }
+        // Again, with the tunnel's URL, or with why it could not be had.
+        self.origin_for(app, host, https)
     }
 
     fn tunnel_url(&self, app: &str) -> Option<String> {
