@@ -213,6 +213,54 @@ async fn open_with_a_path_lands_there_on_the_app_origin_and_nowhere_else() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn signing_out_of_the_dashboard_signs_out_of_the_apps_opened_from_it() {
+    let s = start(&[]).await;
+    let c = client(s.port);
+    let origin = s.app_origin();
+    let dashboard_cookie = s.admin_cookie().await;
+    let with_dashboard = [("cookie", dashboard_cookie.as_str())];
+    let open = send(
+        &c,
+        "GET",
+        &format!("{}/open/{APP}?format=json", s.dashboard()),
+        &with_dashboard,
+        None,
+    )
+    .await;
+    assert_eq!(open.status, 200, "{}", open.body);
+    let app_cookie = s.handoff(open.json()["link"].as_str().unwrap()).await;
+    let page = |cookie: String| {
+        let c = c.clone();
+        let url = format!("{origin}/");
+        async move { send(&c, "GET", &url, &[("cookie", cookie.as_str())], None).await.status }
+    };
+    assert_eq!(page(app_cookie.clone()).await, 200);
+
+    let out = send(
+        &c,
+        "POST",
+        &format!("{}/auth/logout", s.dashboard()),
+        &[
+            ("cookie", dashboard_cookie.as_str()),
+            ("origin", s.dashboard().as_str()),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(out.status, 303, "{}", out.body);
+    // Checked sessions are trusted for a few seconds, then asked again.
+    let mut status = 200;
+    for _ in 0..40 {
+        status = page(app_cookie.clone()).await;
+        if status == 401 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(status, 401, "the app session outlived the dashboard sign-out");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_dashboard_refuses_every_request_from_an_app_origin() {
     let s = start(&[]).await;
     let c = client(s.port);

@@ -145,6 +145,7 @@ async fn a_handoff_code_works_once_for_one_app_and_expires() {
         label: "t".into(),
         token_id: None,
         session_expires_at: None,
+        parent_session: None,
     };
     let t0 = server::store::now();
     let code = db.mint_handoff_at(&grant, t0).await.unwrap();

@@ -85,8 +85,8 @@ async fn open(
     let host = public_host(req.headers());
     let https = is_https(req.headers());
     drop(req);
-    let (token_id, session_expires_at) = match session_hash {
-        Some(hash) => match origins.db().session_limits(&hash).await {
+    let (token_id, session_expires_at) = match &session_hash {
+        Some(hash) => match origins.db().session_limits(hash).await {
             Ok(limits) => limits,
             Err(err) => return internal(err),
         },
@@ -105,6 +105,7 @@ async fn open(
             label: viewer.label,
             token_id,
             session_expires_at,
+            parent_session: session_hash.clone(),
         };
         match origins.db().mint_handoff(&grant).await {
             Ok(code) => handoff_link(&info.origin, &code, next.as_deref()),

@@ -23,10 +23,13 @@ pub struct AppGrant {
     pub token_id: Option<i64>,
     /// The latest end of the session (a share link's own expiry).
     pub session_expires_at: Option<i64>,
+    /// The dashboard session (its id hash) Open was used from: the app
+    /// session ends when it does (sign-out included).
+    pub parent_session: Option<String>,
 }
 
-/// app, role, label, token_id, session_expires_at.
-type HandoffRow = (String, String, String, Option<i64>, Option<i64>);
+/// app, role, label, token_id, session_expires_at, parent_session.
+type HandoffRow = (String, String, String, Option<i64>, Option<i64>, Option<String>);
 
 #[derive(Clone)]
 pub struct OriginDb {
@@ -47,8 +50,8 @@ impl OriginDb {
     pub async fn mint_handoff_at(&self, grant: &AppGrant, at: i64) -> anyhow::Result<String> {
         let code = secret::new_secret();
         sqlx::query(
-            "INSERT INTO app_handoffs (code_hash, app, role, label, token_id, session_expires_at, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO app_handoffs (code_hash, app, role, label, token_id, session_expires_at, parent_session, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(secret::hash(&code))
         .bind(&grant.app)
@@ -56,6 +59,7 @@ impl OriginDb {
         .bind(&grant.label)
         .bind(grant.token_id)
         .bind(grant.session_expires_at)
+        .bind(&grant.parent_session)
         .bind(at)
         .bind(at + HANDOFF_SECS)
         .execute(&self.pool)
@@ -80,7 +84,7 @@ impl OriginDb {
         let row: Option<HandoffRow> = sqlx::query_as(
             "UPDATE app_handoffs SET used_at = ?3
              WHERE code_hash = ?1 AND app = ?2 AND used_at IS NULL AND expires_at > ?3
-             RETURNING app, role, label, token_id, session_expires_at",
+             RETURNING app, role, label, token_id, session_expires_at, parent_session",
         )
         .bind(secret::hash(code))
         .bind(app)
@@ -95,15 +99,18 @@ impl OriginDb {
             .await
             .context("clearing old handoff codes")?;
         Ok(
-            row.and_then(|(app, role, label, token_id, session_expires_at)| {
-                Some(AppGrant {
-                    app,
-                    role: Role::parse(&role)?,
-                    label,
-                    token_id,
-                    session_expires_at,
-                })
-            }),
+            row.and_then(
+                |(app, role, label, token_id, session_expires_at, parent_session)| {
+                    Some(AppGrant {
+                        app,
+                        role: Role::parse(&role)?,
+                        label,
+                        token_id,
+                        session_expires_at,
+                        parent_session,
+                    })
+                },
+            ),
         )
     }
 
@@ -114,14 +121,15 @@ impl OriginDb {
         let max = now + SESSION_DAYS * 86_400;
         let expires = grant.session_expires_at.map_or(max, |e| e.min(max));
         sqlx::query(
-            "INSERT INTO app_sessions (id_hash, app, role, label, token_id, created_at, expires_at, last_seen_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO app_sessions (id_hash, app, role, label, token_id, parent_session, created_at, expires_at, last_seen_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(secret::hash(&id))
         .bind(&grant.app)
         .bind(grant.role.as_str())
         .bind(&grant.label)
         .bind(grant.token_id)
+        .bind(&grant.parent_session)
         .bind(now)
         .bind(expires)
         .bind(now)
@@ -132,13 +140,16 @@ impl OriginDb {
     }
 
     /// The role of a live session on `app`'s origin (its share link, if
-    /// any, not revoked). A session of another app is no session here.
+    /// any, not revoked; the dashboard session it was opened from, if any,
+    /// not signed out). A session of another app is no session here.
     pub async fn session_role(&self, app: &str, id: &str) -> anyhow::Result<Option<Role>> {
         let row: Option<(String,)> = sqlx::query_as(
             "SELECT s.role FROM app_sessions s
              LEFT JOIN auth_tokens t ON t.id = s.token_id
              WHERE s.id_hash = ?1 AND s.app = ?2 AND s.expires_at > ?3
-               AND (s.token_id IS NULL OR t.kind = 'admin' OR t.revoked_at IS NULL)",
+               AND (s.token_id IS NULL OR t.kind = 'admin' OR t.revoked_at IS NULL)
+               AND (s.parent_session IS NULL OR EXISTS (
+                     SELECT 1 FROM sessions d WHERE d.id_hash = s.parent_session AND d.expires_at > ?3))",
         )
         .bind(secret::hash(id))
         .bind(app)
@@ -207,6 +218,7 @@ impl OriginDb {
                 label,
                 token_id: Some(id),
                 session_expires_at: expires_at,
+                parent_session: None,
             })
         }))
     }
