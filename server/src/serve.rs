@@ -190,7 +190,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         origins,
     );
     let served = axum::serve(
-        listener,
+        http::without_nagle(listener),
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async {

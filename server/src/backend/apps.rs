@@ -3,7 +3,6 @@
 //! through the front door).
 
 use crate::apps::{AppSummary, Apps, PendingForm, RunningRun};
-use crate::proxy;
 use app::api::{
     AppPage, DownloadProgress, EnvVariable, FormField, FormRequest, InstallStatus, InstalledApp,
     MenuAction, MenuEntry, Notice, PreEntry, RunInfo, RunLogPage, RunningScript, TorchAdvice,

@@ -83,7 +83,7 @@ pub fn ensure(
     let name = app.to_string();
     let task = tokio::spawn(async move {
         let served = axum::serve(
-            listener,
+            crate::http::without_nagle(listener),
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .await;
