@@ -450,6 +450,46 @@ fn c014_module_method_gets_the_request_and_keeps_its_instance() {
     assert_eq!(l, ["2 second 1 v true 1 linux"]);
 }
 
+#[test]
+fn c014_module_uris_resolve_like_other_paths_and_a_method_may_move_req_next() {
+    let home = Home::new();
+    // A module in another installed app, named by its git URI and by `~/`.
+    home.write(
+        "tools",
+        "lib/util.js",
+        r#"module.exports = {
+          hello(req) { return "hello " + req.params.who },
+          skip(req) { req.next = req.next + 1; return "skipped one" },
+          end(req) { req.next = null; return "the end" },
+        }"#,
+    );
+    git_repo_with_origin(&home.app("tools"), "https://example.org/me/tools.git");
+    let l = logs_of(
+        &home,
+        "s.js",
+        r#"module.exports = { run: [
+          { uri: "https://example.org/me/tools.git/lib/util.js", method: "hello", params: { who: "git" } },
+          { method: "log", params: { text: "{{input}}" } },
+          { uri: "~/api/tools/lib/util.js", method: "skip" },
+          { method: "log", params: { text: "never shown" } },
+          { method: "log", params: { text: "after skip: {{input}}" } },
+          { uri: "~/api/tools/lib/util.js", method: "end" },
+          { method: "log", params: { text: "never shown either" } } ] }"#,
+        json!({}),
+    );
+    assert_eq!(l, ["hello git", "after skip: skipped one"]);
+
+    // A git URI of an app that is not installed names the fix.
+    let s = home.write(
+        "a",
+        "bad.js",
+        r#"module.exports = { run: [ { uri: "https://example.org/me/absent.git/x.js", method: "m" } ] }"#,
+    );
+    let (r, _) = run(&home.engine(), &s, json!({}), json!({}));
+    let msg = r.unwrap_err().to_string();
+    assert!(msg.contains("download it first with script.download"), "{msg}");
+}
+
 // -------------------------------------------------------- §2 execution --
 
 #[test]

@@ -206,7 +206,8 @@
       return at;
     },
     /** Calls the rendered step's own function (`file` empty) or `method` of
-     * the module at `file`, with `(req, ondata, kernel)`. */
+     * the module at `file`, with `(req, ondata, kernel)`: JSON `{value,
+     * next, moved}` (`moved`: the method changed `req.next`). */
     callStep(state, file, method, reqJson) {
       const extra = JSON.parse(reqJson);
       const step = state.current || {};
@@ -224,7 +225,10 @@
         fn = step.method;
         kernel = kernelOf(state.dir, state.file);
       }
-      return Promise.resolve(fn.call(self, req, ondata, kernel)).then((v) => I.plain(v));
+      // `req.next` changed by the method moves the walk (null: the end).
+      const next = req.next;
+      return Promise.resolve(fn.call(self, req, ondata, kernel)).then((v) =>
+        I.plain({ value: v === undefined ? null : v, next: req.next === undefined ? null : req.next, moved: req.next !== next }));
     },
   });
 })(globalThis.__pinokio);

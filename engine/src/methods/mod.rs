@@ -36,6 +36,9 @@ pub enum Flow {
     Next(Value),
     /// Continue at another step with this `input` (`jump`/`goto`).
     Jump(Target, Value),
+    /// The script ends here with this result (a module method that set
+    /// `req.next` to null).
+    End(Value),
     /// Start this script again from its first step with these `args` (its
     /// own when `None`): `script.restart` of itself. Its processes and
     /// `local` are dropped first.

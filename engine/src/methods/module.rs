@@ -12,12 +12,9 @@ use crate::error::{MethodError, MethodResult};
 use crate::runner::StepCtx;
 
 pub fn call(ctx: &StepCtx<'_>, uri: &str, method: &str, _params: &Value) -> MethodResult<Flow> {
-    if uri.starts_with("http://") || uri.starts_with("https://") {
-        return Err(MethodError::msg(format!(
-            "unknown method '{method}' (remote module {uri} is not supported)"
-        )));
-    }
-    let file = ctx.path(uri);
+    // `~/x`, git URIs of another installed app, absolute or script-relative.
+    let file = super::uri_path(ctx, uri)
+        .map_err(|e| MethodError::msg(format!("unknown method '{method}': {e}")))?;
     if !file.is_file() {
         return Err(MethodError::msg(format!(
             "unknown method '{method}': module {} does not exist",
@@ -27,12 +24,25 @@ pub fn call(ctx: &StepCtx<'_>, uri: &str, method: &str, _params: &Value) -> Meth
     if ctx.is_plan() {
         return Ok(Flow::Next(Value::Null));
     }
-    let v = ctx
+    let answer = ctx
         .run
         .js
         .call_step(ctx.script, Some(&file), method, &request(ctx))
         .map_err(|e| MethodError::msg(e.0))?;
-    Ok(Flow::Next(v))
+    Ok(flow_of(answer))
+}
+
+/// The method's result, and where to go on: a method may set `req.next`
+/// (an index, or null to end the script), as Pinokio's `jump` does.
+fn flow_of(mut answer: Value) -> Flow {
+    let value = answer["value"].take();
+    if answer["moved"] != Value::Bool(true) {
+        return Flow::Next(value);
+    }
+    match answer["next"].as_u64() {
+        Some(n) => Flow::Jump(crate::runner::Target::Index(n as usize), value),
+        None => Flow::End(value),
+    }
 }
 
 /// A step whose `method` is a JS function (C-013).
@@ -41,12 +51,12 @@ pub fn inline(ctx: &StepCtx<'_>) -> MethodResult<Flow> {
         ctx.record(crate::runner::INLINE, &Value::Null);
         return Ok(Flow::Next(Value::Null));
     }
-    let v = ctx
+    let answer = ctx
         .run
         .js
         .call_step(ctx.script, None, "", &request(ctx))
         .map_err(|e| MethodError::msg(e.0))?;
-    Ok(Flow::Next(v))
+    Ok(flow_of(answer))
 }
 
 /// What Pinokio adds to the rendered step before calling it.

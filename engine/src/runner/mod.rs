@@ -316,6 +316,10 @@ impl Run {
                         step_err(&method, format!("jump target {target:?} matches no step"))
                     })?;
                 }
+                Flow::End(result) => {
+                    input = result;
+                    break;
+                }
                 Flow::Restart(new_args) => {
                     // Starts over in place: `sync` keeps its version, so the
                     // cleared `local` reaches the script as a whole (empty).
@@ -347,7 +351,7 @@ impl Run {
             false => methods::dispatch(ctx, method, step)?,
         };
         let result = match &flow {
-            Flow::Next(v) | Flow::Jump(_, v) => v,
+            Flow::Next(v) | Flow::Jump(_, v) | Flow::End(v) => v,
             Flow::Restart(_) => return Ok(flow),
         };
         if let Some(message) = result_error(result) {

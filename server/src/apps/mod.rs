@@ -18,6 +18,7 @@ pub mod http;
 mod install;
 mod interact;
 mod log_view;
+pub mod menu_command;
 mod python;
 mod reconcile;
 pub mod store;

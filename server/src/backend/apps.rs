@@ -2,7 +2,7 @@
 //! UI's types, launcher menus resolved (scripts vs URLs, local URLs sent
 //! through the front door).
 
-use crate::apps::{AppSummary, Apps, PendingForm, RunningRun};
+use crate::apps::{menu_command, AppSummary, Apps, PendingForm, RunningRun};
 use app::api::{
     AppPage, DownloadProgress, EnvVariable, FormField, FormRequest, InstallStatus, InstalledApp,
     MenuAction, MenuEntry, Notice, PreEntry, RunInfo, RunLogPage, RunningScript, TorchAdvice,
@@ -100,7 +100,7 @@ pub async fn page(apps: &Apps, name: &str) -> Result<AppPage, String> {
                 app.icon_url = Some(url);
             }
             (
-                menu_entries(&menu.items, &menu.dir, &app_dir, name, &running),
+                menu_entries(&menu.items, &menu.dir, &app_dir, name, &running, &[]),
                 None,
             )
         }
@@ -206,18 +206,24 @@ fn running_info(r: &RunningRun) -> RunInfo {
 
 /// Launcher items → UI entries: scripts become run buttons (marked when
 /// running), URLs become links (local ones open the app on its own origin).
-/// `root` is the launcher root (`menu.dir`) relative `href`s resolve in.
+/// `root` is the launcher root (`menu.dir`) relative `href`s resolve in;
+/// `run`/`shell` items become generated scripts (see `menu_command`).
+/// `at` is the position of `items` in the menu tree.
 fn menu_entries(
     items: &[MenuItem],
     root: &Path,
     app_dir: &Path,
     app: &str,
     running: &[RunningRun],
+    at: &[usize],
 ) -> Vec<MenuEntry> {
     items
         .iter()
-        .map(|item| {
+        .enumerate()
+        .map(|(i, item)| {
             let label = item.kind.as_deref() == Some("label");
+            let here: Vec<usize> = at.iter().copied().chain([i]).collect();
+            let mut problem = None;
             let action = match (item.script(root), item.href.as_deref()) {
                 _ if label => MenuAction::None,
                 (Some((path, query)), _) => {
@@ -234,14 +240,28 @@ fn menu_entries(
                     href: front_door_url(href, app),
                     new_tab: item.target.as_deref() == Some("_blank") || item.popout.is_some(),
                 },
-                _ => MenuAction::None,
+                _ => match menu_command::script_for(item, &here, root, app_dir) {
+                    Some(Ok(script)) => MenuAction::Script {
+                        running: running.iter().any(|r| r.script == script),
+                        script,
+                    },
+                    Some(Err(err)) => {
+                        problem = Some(err);
+                        MenuAction::None
+                    }
+                    None => MenuAction::None,
+                },
             };
+            let text = item
+                .text
+                .clone()
+                .or_else(|| item.html.as_deref().map(strip_tags))
+                .unwrap_or_default();
             MenuEntry {
-                text: item
-                    .text
-                    .clone()
-                    .or_else(|| item.html.as_deref().map(strip_tags))
-                    .unwrap_or_default(),
+                text: match problem {
+                    Some(err) => format!("{text} (cannot run: {err})"),
+                    None => text,
+                },
                 icon: item.icon.clone(),
                 action,
                 default: item.default == Some(true),
@@ -253,7 +273,9 @@ fn menu_entries(
                 children: item
                     .menu
                     .as_deref()
-                    .map_or_else(Vec::new, |m| menu_entries(m, root, app_dir, app, running)),
+                    .map_or_else(Vec::new, |m| {
+                        menu_entries(m, root, app_dir, app, running, &here)
+                    }),
             }
         })
         .collect()
