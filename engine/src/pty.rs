@@ -48,6 +48,8 @@ pub struct Spawn<'a> {
     pub env: Vec<(String, String)>,
     pub script: PathBuf,
     pub events: EventSink,
+    /// Where the printable text also goes (Pinokio's cleaned shell log).
+    pub log: Option<std::fs::File>,
 }
 
 impl ShellProc {
@@ -83,9 +85,12 @@ impl ShellProc {
             reader,
             subscriber.clone(),
             eof.clone(),
-            s.events,
-            s.script,
-            s.id.clone(),
+            ReaderOut {
+                events: s.events,
+                script: s.script,
+                id: s.id.clone(),
+                log: s.log,
+            },
         );
         let (sub, ex) = (subscriber.clone(), exit.clone());
         std::thread::spawn(move || {
@@ -161,14 +166,26 @@ impl ShellProc {
     }
 }
 
+/// Where a shell's output goes besides the step that waits on it.
+struct ReaderOut {
+    events: EventSink,
+    script: PathBuf,
+    id: String,
+    log: Option<std::fs::File>,
+}
+
 fn spawn_reader(
     mut reader: Box<dyn Read + Send>,
     subscriber: Subscriber,
     eof: Arc<AtomicBool>,
-    events: EventSink,
-    script: PathBuf,
-    id: String,
+    out: ReaderOut,
 ) {
+    let ReaderOut {
+        events,
+        script,
+        id,
+        mut log,
+    } = out;
     std::thread::spawn(move || {
         let mut buf = [0u8; 8192];
         let mut strip = Stripper::new();
@@ -179,6 +196,12 @@ fn spawn_reader(
                 Ok(n) => n,
             };
             let text = strip.feed(&buf[..n]);
+            if let Some(file) = log.as_mut() {
+                // A log that cannot be written is not worth stopping the shell.
+                if file.write_all(text.as_bytes()).is_err() {
+                    log = None;
+                }
+            }
             if let Some(tx) = subscriber.lock().expect("subscriber lock").as_ref() {
                 if !text.is_empty() {
                     let _ = tx.send(ShellMsg::Text(text));

@@ -587,6 +587,31 @@ fn clone_like(home: &Home, name: &str, origin: &str) -> PathBuf {
 }
 
 #[test]
+fn c184_shell_output_is_logged_cleaned_per_script_and_step() {
+    let home = Home::new();
+    host();
+    let s_ = home.write(
+        "a",
+        "start.json",
+        r#"{ "run": [ { "method": "shell.run", "params": { "message": ["printf '\\033[1;32mgreen\\033[0m\\n'", "echo second"] } },
+                     { "method": "shell.run", "params": { "message": "echo other step" } } ] }"#,
+    );
+    let cleaned = home.path().join("logs/shell/cleaned/api/a");
+    for _ in 0..2 {
+        let (r, ev) = run(&home.engine(), &s_, json!({}), json!({}));
+        r.unwrap_or_else(|e| panic!("{e}\n{}", plain_output(&ev)));
+    }
+    // Escapes gone; both shells of step 0 in its file, written afresh by
+    // each run (not appended forever).
+    let step0 = std::fs::read_to_string(cleaned.join("start.json.0.txt")).unwrap();
+    assert!(!step0.contains('\u{1b}'), "{step0:?}");
+    assert_eq!(step0.matches("green").count(), 1, "{step0:?}");
+    assert_eq!(step0.matches("second").count(), 1, "{step0:?}");
+    let step1 = std::fs::read_to_string(cleaned.join("start.json.1.txt")).unwrap();
+    assert!(step1.contains("other step") && !step1.contains("green"), "{step1:?}");
+}
+
+#[test]
 fn c185_a_git_uri_resolves_inside_the_clone_whose_origin_is_that_repo() {
     let home = Home::new();
     let other = clone_like(&home, "other", "https://github.com/o/other.git");

@@ -35,6 +35,7 @@ pub fn start(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<F
         &cwd,
         args,
         &[("PS1", PROMPT), ("PS2", "")],
+        super::shell_log(ctx, true),
     )?;
     // Wait for the first prompt so later `enter`s see only their own output.
     let first = Watch {

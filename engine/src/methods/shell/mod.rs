@@ -73,27 +73,38 @@ fn run_with(ctx: &StepCtx<'_>, params: &Value, strict: bool) -> MethodResult<Flo
         .map(String::from)
         .unwrap_or_else(|| format!("{}#{}", ctx.loc.file.display(), ctx.index));
     let mut last = Value::Null;
-    for cmd in &cmds {
+    for (i, cmd) in cmds.iter().enumerate() {
         if ctx.run.stop.is_stopped() {
             return Err(MethodError::Stopped);
         }
-        last = run_one(ctx, params, &cwd, &id, cmd, &hs, &rules, strict)?;
+        let shell = Shell {
+            id: &id,
+            cmd,
+            first: i == 0,
+        };
+        last = run_one(ctx, params, &cwd, &shell, &hs, &rules, strict)?;
     }
     Ok(Flow::Next(last))
 }
 
+/// One shell of a step: its id, its command, whether it is the step's first.
+struct Shell<'a> {
+    id: &'a str,
+    cmd: &'a Command,
+    first: bool,
+}
+
 /// One shell: activation, then the command line; its result.
-#[allow(clippy::too_many_arguments)]
 fn run_one(
     ctx: &StepCtx<'_>,
     params: &Value,
     cwd: &Path,
-    id: &str,
-    cmd: &Command,
+    shell: &Shell<'_>,
     hs: &[Handler],
     rules: &ErrorRules,
     strict: bool,
 ) -> MethodResult<Value> {
+    let (id, cmd) = (shell.id, shell.cmd);
     let activation = python_lines(ctx, id, params, cwd)?;
     let mut line = typed_line(&activation, &cmd.line);
     let interactive = params.get("input").is_some_and(truthy);
@@ -107,7 +118,8 @@ fn run_one(
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let (proc, rx) = spawn(ctx, params, id, cwd, args, &extra)?;
+    let log = shell_log(ctx, shell.first);
+    let (proc, rx) = spawn(ctx, params, id, cwd, args, &extra, log)?;
     let ended = Watch {
         ctx,
         proc: &proc,
@@ -136,6 +148,25 @@ fn run_one(
             )
         }
     }
+}
+
+/// Pinokio's cleaned shell log (C-184): the printable output of the
+/// step's shells in `<home>/logs/shell/cleaned/<script relative to the
+/// home>.<step index>.txt`, started afresh by the step's first shell.
+/// `None` (no log) when it cannot be opened.
+fn shell_log(ctx: &StepCtx<'_>, first: bool) -> Option<std::fs::File> {
+    let home = &ctx.run.kernel.home;
+    let rel = ctx.loc.file.strip_prefix(home).ok()?;
+    let name = format!("{}.{}.txt", rel.display(), ctx.index);
+    let path = home.join("logs/shell/cleaned").join(name);
+    std::fs::create_dir_all(path.parent()?).ok()?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(!first)
+        .truncate(first)
+        .open(&path)
+        .ok()
 }
 
 /// Pinokio's typed line: `<activation> && <message>`, the activation
@@ -227,6 +258,7 @@ fn spawn(
     cwd: &Path,
     args: Vec<String>,
     extra_env: &[(&str, &str)],
+    log: Option<std::fs::File>,
 ) -> MethodResult<(Arc<ShellProc>, Receiver<ShellMsg>)> {
     let mut env_vars = ctx.shell_env(params);
     env_vars.extend(
@@ -242,6 +274,7 @@ fn spawn(
         env: env_vars,
         script: ctx.loc.file.clone(),
         events: ctx.run.events.clone(),
+        log,
     })
     .map_err(|e| MethodError::msg(format!("cannot start a shell in {}: {e}", cwd.display())))?;
     let group = params
