@@ -43,6 +43,7 @@ async fn main() {
         label: "bench".into(),
         token_id: None,
         session_expires_at: None,
+        parent_session: None,
     };
     let (id, _) = db.create_session(&grant).await.unwrap();
     let cookie = format!("{}={id}", cookie_name(APP));
