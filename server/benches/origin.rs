@@ -55,9 +55,14 @@ async fn main() {
     let p = small_gets(&client, &proxied, &cookie).await;
     report(&format!("small GET ({SMALL} requests)"), &d, &p);
 
-    let d = downloads(&client, &direct, &cookie).await;
-    let p = downloads(&client, &proxied, &cookie).await;
-    report(&format!("{mb} MB download ({BIG_RUNS} runs)"), &d, &p);
+    let (d, d_first) = downloads(&client, &direct, &cookie).await;
+    let (p, p_first) = downloads(&client, &proxied, &cookie).await;
+    report(
+        &format!("{mb} MB download, first byte ({BIG_RUNS} runs)"),
+        &d_first,
+        &p_first,
+    );
+    report(&format!("{mb} MB download, whole ({BIG_RUNS} runs)"), &d, &p);
     let mbps = |v: &[f64]| (mb as f64) / (percentile(v, 50.0) / 1e3);
     println!(
         "  throughput p50: direct {:.0} MB/s, through the origin {:.0} MB/s",
@@ -131,8 +136,9 @@ async fn small_gets(client: &reqwest::Client, base: &str, cookie: &str) -> Vec<f
     out
 }
 
-async fn downloads(client: &reqwest::Client, base: &str, cookie: &str) -> Vec<f64> {
-    let mut out = Vec::new();
+/// Milliseconds per download: (whole body, first byte of the body).
+async fn downloads(client: &reqwest::Client, base: &str, cookie: &str) -> (Vec<f64>, Vec<f64>) {
+    let (mut out, mut first) = (Vec::new(), Vec::new());
     for _ in 0..BIG_RUNS {
         let t = Instant::now();
         let mut r = client
@@ -143,12 +149,15 @@ async fn downloads(client: &reqwest::Client, base: &str, cookie: &str) -> Vec<f6
             .unwrap();
         let mut n = 0usize;
         while let Some(chunk) = r.chunk().await.unwrap() {
+            if n == 0 {
+                first.push(t.elapsed().as_secs_f64() * 1e3);
+            }
             n += chunk.len();
         }
         assert!(n > 0);
         out.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    out
+    (out, first)
 }
 
 async fn ws_rounds(url: &str, cookie: &str) -> Vec<f64> {

@@ -61,31 +61,33 @@
     return false;
   }
 
-  // `st` collects what the caller needs to know about a pass:
-  // `left` (a template remains), `triple` (a `{{{` was seen).
-  function renderString(s, m, st) {
-    if (s.indexOf("{{") < 0) return s;
-    if (isTriple(s)) {
-      st.left = st.triple = true;
-      return s;
-    }
+  // How a string renders, worked out once per distinct string (scripts
+  // render the same step strings over and over): `none` (no template),
+  // `triple` (`{{{` at both ends), `whole` (exactly one template: `f`),
+  // `broken` (a template with a syntax error: the string stays), or
+  // `parts`: literal text and templates in turn (`lits[i]`, then
+  // `fs[i]`/`raws[i]`, ..., then the last literal).
+  const plans = new Map();
+  const PLAN_CACHE_MAX = 20000;
+
+  function planOf(s) {
+    let p = plans.get(s);
+    if (p !== undefined) return p;
+    p = makePlan(s);
+    if (plans.size >= PLAN_CACHE_MAX) plans.clear();
+    plans.set(s, p);
+    return p;
+  }
+
+  function makePlan(s) {
+    if (s.indexOf("{{") < 0) return { kind: "none" };
+    if (isTriple(s)) return { kind: "triple" };
     const expr = wholeExpr(s);
-    if (expr !== null) {
-      const f = compile(expr);
-      if (f instanceof SyntaxError) throw f;
-      let v;
-      try { v = f(m); } catch (e) { v = undefined; }
-      if (v === undefined) {
-        st.left = true;
-        return s;
-      }
-      if (typeof v === "string" ? v.indexOf("{{") >= 0 : (Array.isArray(v) || isPlain(v)) && hasTemplate(v, 0)) st.left = true;
-      return v;
-    }
+    if (expr !== null) return { kind: "whole", f: compile(expr) };
     // Each `{{` takes the nearest `}}` after it on the same line, as the
-    // reference engine's `/{{(.*?)}}/g` does (scanned by hand: faster).
-    let broken = false;
-    let out = "", pos = 0, i = s.indexOf("{{");
+    // reference engine's `/{{(.*?)}}/g` does.
+    const lits = [], fs = [], raws = [];
+    let pos = 0, i = s.indexOf("{{");
     while (i >= 0) {
       const j = s.indexOf("}}", i + 2);
       if (j < 0) break;
@@ -95,26 +97,54 @@
         continue;
       }
       const f = compile(e);
-      if (f instanceof SyntaxError) {
-        broken = true;
-        break;
+      if (f instanceof SyntaxError) return { kind: "broken", triple: s.indexOf("{{{") >= 0 };
+      lits.push(s.slice(pos, i));
+      fs.push(f);
+      raws.push(s.slice(i, j + 2));
+      pos = j + 2;
+      i = s.indexOf("{{", pos);
+    }
+    lits.push(s.slice(pos));
+    return { kind: "parts", lits, fs, raws };
+  }
+
+  // `st` collects what the caller needs to know about a pass:
+  // `left` (a template remains), `triple` (a `{{{` was seen).
+  function renderString(s, m, st) {
+    const p = planOf(s);
+    switch (p.kind) {
+      case "none":
+        return s;
+      case "triple":
+        st.left = st.triple = true;
+        return s;
+      case "broken":
+        if (p.triple) st.triple = true;
+        st.left = true;
+        return s;
+      case "whole": {
+        if (p.f instanceof SyntaxError) throw p.f;
+        let v;
+        try { v = p.f(m); } catch (e) { v = undefined; }
+        if (v === undefined) {
+          st.left = true;
+          return s;
+        }
+        if (typeof v === "string" ? v.indexOf("{{") >= 0 : (Array.isArray(v) || isPlain(v)) && hasTemplate(v, 0)) st.left = true;
+        return v;
       }
+    }
+    const { lits, fs, raws } = p;
+    let out = lits[0];
+    for (let k = 0; k < fs.length; k++) {
       let text = null;
       try {
-        const v = f(m);
+        const v = fs[k](m);
         if (v !== undefined) text = String(v);
       } catch (err) {
         text = null;
       }
-      out += s.slice(pos, i) + (text === null ? s.slice(i, j + 2) : text);
-      pos = j + 2;
-      i = s.indexOf("{{", pos);
-    }
-    out += s.slice(pos);
-    if (broken) {
-      if (s.indexOf("{{{") >= 0) st.triple = true;
-      st.left = true;
-      return s;
+      out += (text === null ? raws[k] : text) + lits[k + 1];
     }
     if (out.indexOf("{{") >= 0) {
       st.left = true;
