@@ -5,6 +5,7 @@
 
 mod natives;
 mod node;
+mod to_json;
 
 use std::cell::Cell;
 use std::path::Path;
@@ -221,15 +222,17 @@ impl Js {
                 .clone()
                 .restore(&ctx)
                 .map_err(err(&ctx))?;
-            let out: String = f
+            let out: Object = f
                 .call((state, index as u32, next.map(|n| n as u32), memory))
                 .catch(&ctx)
                 .map_err(caught)?;
-            let mut v: Json = serde_json::from_str(&out).map_err(|e| JsError(e.to_string()))?;
+            let step: rquickjs::Value = out.get("step").map_err(err(&ctx))?;
+            let when: Option<bool> = out.get("when").map_err(err(&ctx))?;
+            let inline: bool = out.get("inline").map_err(err(&ctx))?;
             Ok(RenderedStep {
-                step: v["step"].take(),
-                when: v["when"].as_bool(),
-                inline: v["inline"].as_bool().unwrap_or(false),
+                step: to_json::to_json(&step).map_err(JsError)?,
+                when,
+                inline,
             })
         })
     }

@@ -180,7 +180,7 @@
     },
     /** Renders step `index` (`next`: the one after, or null) with what
      * changed in memory since the last render (`memJson`, or nothing):
-     * JSON `{step, when, inline}`. */
+     * `{step, when, inline}`. */
     renderStepAt(state, index, next, memJson) {
       const m = memJson ? I.Buffer.__parse(memJson) : {};
       absorb(state, m);
@@ -191,7 +191,8 @@
       const r = T.renderStep(step, memory(state, m, true));
       state.current = r.step;
       const inline = !!r.step && typeof r.step.method === "function";
-      return JSON.stringify({ step: r.step, when: r.when, inline });
+      // An object: the runner reads it without a JSON text in between.
+      return { step: r.step, when: r.when, inline };
     },
     /** Index of the first (or last) step whose `id` is `id`, else -1. */
     findStep(state, id, last) {
