@@ -117,7 +117,10 @@ fn step_overhead(engine: &Engine, app: &Path) {
         let n = if shape == "reads" { 200 } else { STEPS };
         let many = steps_script(app, shape, n);
         let (mut wall, mut cpu, mut fixed) = (vec![], vec![], vec![]);
-        let reps: usize = std::env::var("BENCH_REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(7);
+        let reps: usize = std::env::var("BENCH_REPS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(7);
         for _ in 0..reps {
             let base = run_like_cli(engine, &one, 1);
             let total = run_like_cli(engine, &many, n);

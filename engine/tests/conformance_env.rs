@@ -608,7 +608,10 @@ fn c184_shell_output_is_logged_cleaned_per_script_and_step() {
     assert_eq!(step0.matches("green").count(), 1, "{step0:?}");
     assert_eq!(step0.matches("second").count(), 1, "{step0:?}");
     let step1 = std::fs::read_to_string(cleaned.join("start.json.1.txt")).unwrap();
-    assert!(step1.contains("other step") && !step1.contains("green"), "{step1:?}");
+    assert!(
+        step1.contains("other step") && !step1.contains("green"),
+        "{step1:?}"
+    );
 }
 
 #[test]

@@ -487,7 +487,10 @@ fn c014_module_uris_resolve_like_other_paths_and_a_method_may_move_req_next() {
     );
     let (r, _) = run(&home.engine(), &s, json!({}), json!({}));
     let msg = r.unwrap_err().to_string();
-    assert!(msg.contains("download it first with script.download"), "{msg}");
+    assert!(
+        msg.contains("download it first with script.download"),
+        "{msg}"
+    );
 }
 
 // -------------------------------------------------------- §2 execution --

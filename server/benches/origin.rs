@@ -62,7 +62,11 @@ async fn main() {
         &d_first,
         &p_first,
     );
-    report(&format!("{mb} MB download, whole ({BIG_RUNS} runs)"), &d, &p);
+    report(
+        &format!("{mb} MB download, whole ({BIG_RUNS} runs)"),
+        &d,
+        &p,
+    );
     let mbps = |v: &[f64]| (mb as f64) / (percentile(v, 50.0) / 1e3);
     println!(
         "  throughput p50: direct {:.0} MB/s, through the origin {:.0} MB/s",

@@ -12,6 +12,7 @@ use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
+use tower_http::CompressionLevel;
 
 /// Every route the server registers, as `(method, path)`: our own, the pages,
 /// and the server functions. The auth tests walk this list, so a new route is
@@ -78,7 +79,12 @@ pub fn router(
         .merge(crate::apps::http::router(apps.clone()))
         .merge(crate::terminal::router(apps))
         .merge(origin::routes::router(origins.clone()))
-        // Running apps' UIs at /p/<app>/; our cookies and bearer tokens never reach app code.
+        // A cheap level: brotli's default (11) costs more than rendering a
+        // page; level 4 is within a few percent of its size.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
+        // Running apps' UIs at /p/<app>/, passed through as the app sent
+        // them (never recompressed: models and media are large); our
+        // cookies and bearer tokens never reach app code.
         .merge(proxy::router_with(
             proxy_targets,
             ProxyOptions {
@@ -87,7 +93,6 @@ pub fn router(
             },
         ))
         .layer(middleware::from_fn_with_state(auth, gate))
-        .layer(CompressionLayer::new())
         // Outermost: app origins (by Host) never reach the dashboard's routes.
         .layer(middleware::from_fn_with_state(
             origins,
@@ -109,7 +114,6 @@ pub fn without_nagle(
     }
     listener.tap_io(no_delay as fn(&mut tokio::net::TcpStream))
 }
-
 
 #[cfg(test)]
 mod nagle_tests {

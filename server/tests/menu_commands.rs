@@ -81,7 +81,10 @@ fn c173_run_and_shell_items_run_in_their_folders_with_a_terminal_of_their_own() 
     let page = server.call("/api/view/app_page", "name=menuapp");
     let menu = &page["menu"];
     let here = entry(menu, "Where am I").unwrap_or_else(|| panic!("{menu}"));
-    let script = here["action"]["script"].as_str().unwrap_or_else(|| panic!("{here}")).to_string();
+    let script = here["action"]["script"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{here}"))
+        .to_string();
     assert_eq!(script, ".pinokiocloud/menu/where-am-i-0.json");
     let shell = entry(menu, "Sub shell").unwrap();
     let shell_script = shell["action"]["script"].as_str().unwrap().to_string();
@@ -89,7 +92,10 @@ fn c173_run_and_shell_items_run_in_their_folders_with_a_terminal_of_their_own() 
     let broken = entry(menu, "Broken").unwrap();
     assert_eq!(broken["action"]["kind"], "none", "{broken}");
     assert!(
-        broken["text"].as_str().unwrap().contains("cannot run: menu item `run` must be a command string"),
+        broken["text"]
+            .as_str()
+            .unwrap()
+            .contains("cannot run: menu item `run` must be a command string"),
         "{broken}"
     );
 

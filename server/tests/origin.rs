@@ -195,7 +195,11 @@ async fn open_with_a_path_lands_there_on_the_app_origin_and_nowhere_else() {
     assert_eq!(echo.json()["path"], "/api/echo?x=1");
 
     // Never to another host: refused with what to give instead…
-    for bad in ["%2F%2Fevil.example%2F", "https%3A%2F%2Fevil.example%2F", "%2F%5Cevil.example"] {
+    for bad in [
+        "%2F%2Fevil.example%2F",
+        "https%3A%2F%2Fevil.example%2F",
+        "%2F%5Cevil.example",
+    ] {
         let (status, body) = s
             .admin("GET", &format!("/open/{APP}?path={bad}"), None)
             .await;
@@ -232,7 +236,11 @@ async fn signing_out_of_the_dashboard_signs_out_of_the_apps_opened_from_it() {
     let page = |cookie: String| {
         let c = c.clone();
         let url = format!("{origin}/");
-        async move { send(&c, "GET", &url, &[("cookie", cookie.as_str())], None).await.status }
+        async move {
+            send(&c, "GET", &url, &[("cookie", cookie.as_str())], None)
+                .await
+                .status
+        }
     };
     assert_eq!(page(app_cookie.clone()).await, 200);
 
@@ -257,7 +265,10 @@ async fn signing_out_of_the_dashboard_signs_out_of_the_apps_opened_from_it() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
-    assert_eq!(status, 401, "the app session outlived the dashboard sign-out");
+    assert_eq!(
+        status, 401,
+        "the app session outlived the dashboard sign-out"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -110,9 +110,7 @@ mod tests {
         let ctx = Context::full(&rt).unwrap();
         ctx.with(|ctx| {
             let v: Value = ctx.eval(format!("({expr})")).unwrap();
-            let text: Option<String> = ctx
-                .eval(format!("JSON.stringify({expr})"))
-                .unwrap_or(None);
+            let text: Option<String> = ctx.eval(format!("JSON.stringify({expr})")).unwrap_or(None);
             let reference = serde_json::from_str(text.as_deref().unwrap_or("null")).unwrap();
             (to_json(&v), reference)
         })

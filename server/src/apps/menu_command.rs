@@ -135,9 +135,14 @@ mod tests {
     fn a_run_item_is_one_shell_run_in_the_launcher_root() {
         let dir = tempfile::tempdir().unwrap();
         let app = dir.path();
-        let rel = script_for(&item(json!({"text": "List files!", "run": "ls -la"})), &[2], app, app)
-            .unwrap()
-            .unwrap();
+        let rel = script_for(
+            &item(json!({"text": "List files!", "run": "ls -la"})),
+            &[2],
+            app,
+            app,
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(rel, ".pinokiocloud/menu/list-files-2.json");
         let script: Value =
             serde_json::from_str(&std::fs::read_to_string(app.join(&rel)).unwrap()).unwrap();
@@ -157,7 +162,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let app = dir.path();
         let root = app.join("launcher");
-        let shell = item(json!({"text": "Shell", "shell": {"venv": "env", "path": "app", "env": {"A": "1"}}}));
+        let shell = item(
+            json!({"text": "Shell", "shell": {"venv": "env", "path": "app", "env": {"A": "1"}}}),
+        );
         let rel = script_for(&shell, &[0, 1], &root, app).unwrap().unwrap();
         let script: Value =
             serde_json::from_str(&std::fs::read_to_string(app.join(&rel)).unwrap()).unwrap();

@@ -270,12 +270,9 @@ fn menu_entries(
                     Some(Value::Bool(true)) => Some("Are you sure?".into()),
                     _ => None,
                 },
-                children: item
-                    .menu
-                    .as_deref()
-                    .map_or_else(Vec::new, |m| {
-                        menu_entries(m, root, app_dir, app, running, &here)
-                    }),
+                children: item.menu.as_deref().map_or_else(Vec::new, |m| {
+                    menu_entries(m, root, app_dir, app, running, &here)
+                }),
             }
         })
         .collect()
@@ -512,8 +509,14 @@ mod tests {
             front_door_url("http://127.0.0.1:7860/?x=1", "comfy"),
             "/open/comfy?path=%2F%3Fx%3D1"
         );
-        assert_eq!(front_door_url("http://localhost:8188", "comfy"), "/open/comfy");
-        assert_eq!(front_door_url("http://localhost:8188/", "comfy"), "/open/comfy");
+        assert_eq!(
+            front_door_url("http://localhost:8188", "comfy"),
+            "/open/comfy"
+        );
+        assert_eq!(
+            front_door_url("http://localhost:8188/", "comfy"),
+            "/open/comfy"
+        );
         assert_eq!(
             front_door_url("https://example.com/docs", "comfy"),
             "https://example.com/docs"

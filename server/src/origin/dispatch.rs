@@ -168,7 +168,15 @@ mod tests {
     fn open_leads_only_to_paths_on_the_app_origin() {
         assert_eq!(app_path("/x?y=1#z"), Ok("/x?y=1#z"));
         assert_eq!(app_path("/"), Ok("/"));
-        for bad in ["//evil.example/", "/\\evil.example", "https://evil.example/", "x/y", "", "/a b", "/a\nb"] {
+        for bad in [
+            "//evil.example/",
+            "/\\evil.example",
+            "https://evil.example/",
+            "x/y",
+            "",
+            "/a b",
+            "/a\nb",
+        ] {
             let err = app_path(bad).unwrap_err();
             assert!(err.contains("starts with a single '/'"), "{bad}: {err}");
         }

@@ -251,7 +251,11 @@ impl AppOrigins {
 
     /// Lets [`AppOrigins::origin_for`] tell the state of an app's tunnel.
     pub fn set_tunnel_status(&self, status: TunnelStatusOf) {
-        *self.inner.tunnel_status.lock().unwrap_or_else(|e| e.into_inner()) = Some(status);
+        *self
+            .inner
+            .tunnel_status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(status);
     }
 
     fn tunnel_status(&self, app: &str) -> Option<TunnelStatus> {

@@ -29,7 +29,14 @@ pub struct AppGrant {
 }
 
 /// app, role, label, token_id, session_expires_at, parent_session.
-type HandoffRow = (String, String, String, Option<i64>, Option<i64>, Option<String>);
+type HandoffRow = (
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+);
 
 #[derive(Clone)]
 pub struct OriginDb {
@@ -98,20 +105,18 @@ impl OriginDb {
             .execute(&self.pool)
             .await
             .context("clearing old handoff codes")?;
-        Ok(
-            row.and_then(
-                |(app, role, label, token_id, session_expires_at, parent_session)| {
-                    Some(AppGrant {
-                        app,
-                        role: Role::parse(&role)?,
-                        label,
-                        token_id,
-                        session_expires_at,
-                        parent_session,
-                    })
-                },
-            ),
-        )
+        Ok(row.and_then(
+            |(app, role, label, token_id, session_expires_at, parent_session)| {
+                Some(AppGrant {
+                    app,
+                    role: Role::parse(&role)?,
+                    label,
+                    token_id,
+                    session_expires_at,
+                    parent_session,
+                })
+            },
+        ))
     }
 
     /// A new session on the app's origin; returns the clear id (cookie value).
