@@ -1,6 +1,6 @@
 //! Engine benchmarks: `cargo run --release -p engine --example bench`
-//! (`-- steps [json object function reads]` for the step overhead alone).
-//! Prints numbers; asserts
+//! (`-- steps [json object function reads]` for the step overhead alone;
+//! `BENCH_REPS=n` repetitions, 7 by default). Prints numbers; asserts
 //! nothing (speed goals are read, not tested).
 
 use std::io::Write;
@@ -129,7 +129,7 @@ fn step_overhead(engine: &Engine, app: &Path) {
             cpu.push((total.1 - base.1) / (n - 1) as f64);
         }
         println!(
-            "step overhead, {n} local.set/log steps ({shape} script, as `pinokiocloud run`): {:.4} ms/step wall, {:.4} ms/step CPU (medians of 7); one-step run {:.2} ms",
+            "step overhead, {n} local.set/log steps ({shape} script, as `pinokiocloud run`): {:.4} ms/step wall, {:.4} ms/step CPU (medians of {reps}); one-step run {:.2} ms",
             median(wall),
             median(cpu),
             median(fixed)
