@@ -28,7 +28,7 @@ pub struct StepMemory<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub uri: Option<&'a Path>,
+    pub uri: Option<String>,
     /// The script's `global` (C-066).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub global: Option<&'a Value>,

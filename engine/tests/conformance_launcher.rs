@@ -230,6 +230,60 @@ fn c065_name_is_the_folder_relative_to_api_and_cwd_dirname_self() {
 }
 
 #[test]
+fn c065_uri_is_the_launch_uri_absolute_for_paths_and_the_git_uri_for_git_launches() {
+    let home = Home::new();
+    let child = r#"module.exports = { run: [ { method: "log", params: { text: "{{uri}}" } } ] }"#;
+    let installed = home.write("b", "child.js", child);
+    // A repository only reachable by its git URI (cloned on start).
+    let src = tempfile::tempdir().unwrap();
+    let repo = src.path().join("remote.git");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(repo.join("child.js"), child).unwrap();
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["add", "."],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "-m",
+            "c",
+        ],
+    ] {
+        let o = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "git {args:?}: {o:?}");
+    }
+    let git_uri = format!("file://{}/child.js", repo.display());
+    let s = home.write(
+        "a",
+        "s.js",
+        &format!(
+            r#"module.exports = {{ run: [
+      {{ method: "log", params: {{ text: "{{{{uri}}}}" }} }},
+      {{ method: "script.start", params: {{ uri: "~/api/b/child.js" }} }},
+      {{ method: "script.start", params: {{ uri: "{git_uri}" }} }} ] }}"#
+        ),
+    );
+    let (r, ev) = run(&home.engine(), &s, json!({}), json!({}));
+    r.unwrap();
+    assert_eq!(
+        logs(&ev),
+        [
+            s.display().to_string(),
+            installed.display().to_string(),
+            git_uri
+        ]
+    );
+}
+
+#[test]
 fn c066_global_is_a_separate_per_script_object_that_outlives_the_run() {
     let home = Home::new();
     let s = home.write("a", "s.js", r#"module.exports = { run: [

@@ -235,6 +235,52 @@ fn c102_c103_conda_path_and_named_envs_are_created_then_activated() {
 }
 
 #[test]
+fn c103_conda_activate_replaces_the_activation_and_an_object_must_name_an_env() {
+    let home = Home::new();
+    let (bin, log) = fake_conda(&home);
+    let env = format!(
+        r#"env: {{ PATH: ["{}"], CONDA_LOG: "{}" }}"#,
+        bin.display(),
+        log.display()
+    );
+    let s = script(
+        &home,
+        "a",
+        &format!(
+            r#"{{ run: [
+      {{ method: "shell.run", params: {{ {env}, conda: {{ path: "cenv", activate: ["export MINE=given"] }}, message: "echo mine=$MINE p=${{CONDA_PREFIX:-none}}" }} }},
+      {{ method: "log", params: {{ text: "{{{{input.stdout}}}}" }} }},
+      {{ method: "shell.run", params: {{ {env}, conda: {{ name: "x", activate: "minimal" }}, message: "echo minimal" }} }} ] }}"#
+        ),
+    );
+    let (r, ev) = run(&home.engine(), &s, json!({}), json!({}));
+    ok(r, &ev);
+    assert_eq!(logs(&ev), ["mine=given p=none"]);
+    // Neither env was created or activated.
+    let calls = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        !calls.contains("create")
+            && !calls.contains("activate cenv")
+            && !calls.contains("activate x"),
+        "{calls}"
+    );
+    assert!(!home.app("a").join("cenv").exists());
+
+    let bad = script(
+        &home,
+        "a",
+        r#"{ run: [ { method: "shell.run", params: { conda: { python: 3.11 }, message: "echo never" } } ] }"#,
+    );
+    let (r, ev) = run(&home.engine(), &bad, json!({}), json!({}));
+    let msg = r.unwrap_err().to_string();
+    assert!(
+        msg.contains("the conda.name or conda.path must exist"),
+        "{msg}"
+    );
+    assert!(!plain_output(&ev).contains("never"));
+}
+
+#[test]
 fn c098_venv_resolves_against_the_shell_path_and_is_active() {
     let home = Home::new();
     let log = fake_uv(&home);

@@ -65,6 +65,6 @@ fn request(ctx: &StepCtx<'_>) -> Value {
     json!({
         "cwd": ctx.loc.dir, "dirname": ctx.loc.dir, "input": ctx.input, "args": ctx.args,
         "current": ctx.index, "total": ctx.total, "next": next, "root": ctx.loc.file,
-        "parent": { "path": ctx.loc.file, "uri": ctx.loc.file, "cwd": ctx.loc.dir, "args": ctx.args },
+        "parent": { "path": ctx.loc.file, "uri": ctx.run.launch_uri(&ctx.loc.file), "cwd": ctx.loc.dir, "args": ctx.args },
     })
 }

@@ -20,7 +20,9 @@ pub fn start(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResult<F
     let uri = req_str(params, "uri")?;
     let file = if is_remote(uri) {
         let (clone, sub) = ensure_clone(ctx, uri, params)?;
-        crate::util::resolve(&clone, sub)
+        let file = crate::util::resolve(&clone, sub);
+        ctx.run.set_launch_uri(&file, uri);
+        file
     } else {
         uri_path(ctx, uri)?
     };

@@ -63,6 +63,52 @@ impl CondaSpec {
     }
 }
 
+/// Pinokio's refusal of a `conda` object that names no env.
+pub fn check(params: &Value) -> Result<(), String> {
+    let Some(Value::Object(o)) = params.get("conda") else {
+        return Ok(());
+    };
+    let names = |k: &str| o.get(k).is_some_and(crate::runner::truthy);
+    if names("skip") || names("path") || names("name") {
+        return Ok(());
+    }
+    Err(
+        "when specifying conda as an object, the conda.name or conda.path must exist \
+         (give {path: \"env\"}, {name: \"myenv\"}, or {skip: true} for no conda env)"
+            .into(),
+    )
+}
+
+/// What `conda.activate` puts in place of the env's activation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Activation {
+    /// `"minimal"`: just Pinokio's base env.
+    Minimal,
+    /// The given commands (an array); another string activates nothing.
+    Lines(Vec<String>),
+}
+
+/// `conda: {path|name, activate}`: the activation it asks for instead of
+/// creating and activating the env (as pinokiod, only read beside a path
+/// or name, and never with `skip`).
+pub fn activation_override(params: &Value) -> Option<Activation> {
+    let Some(Value::Object(o)) = params.get("conda") else {
+        return None;
+    };
+    let truthy = |k: &str| o.get(k).is_some_and(crate::runner::truthy);
+    if truthy("skip") || !(truthy("path") || truthy("name")) {
+        return None;
+    }
+    match o.get("activate")? {
+        Value::String(s) if s == "minimal" => Some(Activation::Minimal),
+        Value::Array(items) => Some(Activation::Lines(
+            items.iter().map(crate::util::scalar_string).collect(),
+        )),
+        v if crate::runner::truthy(v) => Some(Activation::Lines(Vec::new())),
+        _ => None,
+    }
+}
+
 /// `python=3.10`, `python==3.10.*`, `3.10` → `3.10`; `python>=3.11` → `>=3.11`.
 pub fn python_version(spec: &str) -> Option<String> {
     let s = spec.trim();

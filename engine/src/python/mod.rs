@@ -68,6 +68,9 @@ pub enum PythonError {
     Missing(Vec<String>),
     #[error("{0}")]
     Io(String),
+    /// A step's `conda` param that Pinokio refuses too.
+    #[error("{0}")]
+    Conda(String),
 }
 
 /// The acceleration switch: global, with per-app overrides. On by default.
@@ -244,7 +247,14 @@ impl ShellSetup<'_> {
         }
         let mut lines = vec![];
         let mut base: Option<PathBuf> = None;
-        if let Some(spec) = CondaSpec::parse(self.params) {
+        conda::check(self.params).map_err(PythonError::Conda)?;
+        if let Some(replaced) = conda::activation_override(self.params) {
+            // `conda.activate` replaces the activation: no env is made.
+            match replaced {
+                conda::Activation::Minimal => lines.extend(base::lines(self.layout, self.env)),
+                conda::Activation::Lines(given) => lines.extend(given),
+            }
+        } else if let Some(spec) = CondaSpec::parse(self.params) {
             match (&real, spec.dir(self.cwd)) {
                 (Some(real), _) => lines.extend(real.lines(&spec, self.cwd)),
                 (None, dir) if self.accelerated => {

@@ -50,6 +50,9 @@ pub struct Run {
     /// Daemon scripts started by `script.start` that finished their steps:
     /// they stay registered (running, with their `local`) until this run ends.
     detached: RefCell<Vec<PathBuf>>,
+    /// Scripts started by a git URI: their `uri` is that URI (Pinokio
+    /// keeps the launch uri; file paths launch as their absolute path).
+    launch_uris: RefCell<HashMap<PathBuf, String>>,
 }
 
 impl Run {
@@ -80,6 +83,7 @@ impl Run {
             port: Cell::new(None),
             root_app: RefCell::new(None),
             detached: RefCell::new(Vec::new()),
+            launch_uris: RefCell::new(HashMap::new()),
         })
     }
 
@@ -91,6 +95,21 @@ impl Run {
         let p = crate::sys::free_port(42003);
         self.port.set(Some(p));
         p
+    }
+
+    /// Records that `file` is being started by the git URI `uri`.
+    pub fn set_launch_uri(&self, file: &Path, uri: &str) {
+        self.launch_uris
+            .borrow_mut()
+            .insert(file.to_path_buf(), uri.to_string());
+    }
+
+    /// What templates see as `uri`: the launch uri (C-065).
+    pub fn launch_uri(&self, file: &Path) -> String {
+        match self.launch_uris.borrow().get(file) {
+            Some(uri) => uri.clone(),
+            None => file.display().to_string(),
+        }
     }
 
     /// Forgets the cached port (after starting processes).
@@ -112,7 +131,7 @@ impl Run {
         serde_json::json!({
             "input": input, "args": args, "local": &*local, "global": self.memory.global(&loc.file),
             "current": index, "next": total.and_then(|t| (index + 1 < t).then_some(index + 1)),
-            "port": self.port(), "uri": &loc.file,
+            "port": self.port(), "uri": self.launch_uri(&loc.file),
         })
     }
 
@@ -412,7 +431,7 @@ impl Run {
             current: full.then_some(index),
             next: full.then_some(None),
             port: (seen.is_none_or(|r| r.port != port)).then_some(port),
-            uri: seen.is_none().then_some(loc.file.as_path()),
+            uri: seen.is_none().then(|| self.launch_uri(&loc.file)),
             global: (seen.is_none_or(|r| r.global != global)).then_some(&global),
             local,
         };
