@@ -1,6 +1,8 @@
 //! Dashboard benchmark (`cargo bench -p server --bench dashboard`): cold start
-//! to first 200, idle RSS, SSR latency under 50 concurrent clients, and the
-//! compressed size of the shipped JS + WASM + CSS. Prints numbers; asserts nothing.
+//! to first 200, idle RSS, per page the single-client p50 and the p99 under
+//! 50 concurrent clients (signed in, accepting `gzip, br` like browsers, on
+//! kept-alive connections), and the compressed size of the shipped JS +
+//! WASM + CSS. Prints numbers; asserts nothing.
 
 use std::path::Path;
 use std::process::Child;
@@ -10,6 +12,10 @@ mod bench_support;
 
 const CLIENTS: usize = 50;
 const REQUESTS: usize = 5_000;
+const SINGLE: usize = 300;
+/// What browsers send.
+const ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
+const PAGES: [&str; 5] = ["/", "/my", "/running", "/system", "/settings"];
 
 fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -29,14 +35,17 @@ fn main() {
     println!("idle RSS after start: {:.1} MiB", rss_mib(&child));
 
     let cookie = rt.block_on(login_cookie(&url, &token));
-    let mut latencies = rt.block_on(load(&url, &cookie));
-    latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-    println!(
-        "SSR / with {CLIENTS} concurrent clients, {REQUESTS} requests: p50 {:.2} ms, p99 {:.2} ms",
-        pct(0.50),
-        pct(0.99)
-    );
+    println!("page        1 client p50   {CLIENTS} clients p50   {CLIENTS} clients p99   (accepting {ACCEPT_ENCODING})");
+    for page in PAGES {
+        let one = rt.block_on(load(&url, page, &cookie, 1, SINGLE));
+        let many = rt.block_on(load(&url, page, &cookie, CLIENTS, REQUESTS));
+        println!(
+            "{page:<11} {:>9.2} ms   {:>12.2} ms   {:>12.2} ms",
+            percentile(&one, 0.50),
+            percentile(&many, 0.50),
+            percentile(&many, 0.99)
+        );
+    }
     println!("RSS after load: {:.1} MiB", rss_mib(&child));
 
     if site.join("pkg").is_dir() {
@@ -101,14 +110,20 @@ async fn login_cookie(url: &str, token: &str) -> String {
     cookie.split(';').next().unwrap().to_string()
 }
 
-/// GETs `/` as a signed-in browser would (session cookie).
-async fn load(url: &str, cookie: &str) -> Vec<f64> {
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
+}
+
+/// GETs `page` as signed-in browsers would (session cookie, compression
+/// accepted, kept-alive connections): `clients` at once, `requests` in all.
+/// Sorted milliseconds.
+async fn load(url: &str, page: &str, cookie: &str, clients: usize, requests: usize) -> Vec<f64> {
     let client = reqwest::Client::new();
-    let per_client = REQUESTS / CLIENTS;
-    let tasks: Vec<_> = (0..CLIENTS)
+    let per_client = requests / clients;
+    let tasks: Vec<_> = (0..clients)
         .map(|_| {
             let client = client.clone();
-            let url = format!("{url}/");
+            let url = format!("{url}{page}");
             let cookie = cookie.to_string();
             tokio::spawn(async move {
                 let mut times = Vec::with_capacity(per_client);
@@ -117,6 +132,7 @@ async fn load(url: &str, cookie: &str) -> Vec<f64> {
                     let response = client
                         .get(&url)
                         .header("cookie", &cookie)
+                        .header("accept-encoding", ACCEPT_ENCODING)
                         .send()
                         .await
                         .unwrap();
@@ -129,10 +145,11 @@ async fn load(url: &str, cookie: &str) -> Vec<f64> {
             })
         })
         .collect();
-    let mut all = Vec::with_capacity(REQUESTS);
+    let mut all = Vec::with_capacity(requests);
     for task in tasks {
         all.extend(task.await.unwrap());
     }
+    all.sort_by(f64::total_cmp);
     all
 }
 

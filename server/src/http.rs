@@ -82,6 +82,11 @@ pub fn router(
         // A cheap level: brotli's default (11) costs more than rendering a
         // page; level 4 is within a few percent of its size.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
+        // The catalog pages, rendered and compressed once per role.
+        .layer(middleware::from_fn_with_state(
+            crate::page_cache::PageCache::new(),
+            crate::page_cache::serve,
+        ))
         // Running apps' UIs at /p/<app>/, passed through as the app sent
         // them (never recompressed: models and media are large); our
         // cookies and bearer tokens never reach app code.

@@ -11,6 +11,7 @@ pub mod engine_cli;
 pub mod home;
 pub mod http;
 pub mod origin;
+pub mod page_cache;
 pub mod proxy;
 pub mod serve;
 pub mod site;

@@ -90,3 +90,47 @@ fn missing_site_folder_is_a_clear_error() {
     assert!(err.contains("--site /nonexistent/site"), "{err}");
     assert!(err.contains("make build"), "{err}");
 }
+
+/// The `nonce` Leptos puts in each render: the same one twice means the
+/// second page came from the cache.
+fn render_id(page: &str) -> String {
+    let at = page.find("nonce=\"").expect("no nonce in the page") + 7;
+    page[at..at + page[at..].find('"').unwrap()].to_string()
+}
+
+#[test]
+fn the_catalog_is_rendered_once_per_role_and_never_served_to_another_role() {
+    let home = tempfile::tempdir().unwrap();
+    let server = serve(home.path(), &[]);
+    let get = |creds: &support::Creds, path: &str| {
+        let reply = support::request("GET", &format!("{}{path}", server.url), creds, None);
+        assert_eq!(reply.status, 200, "{path}");
+        reply.body
+    };
+    let admin = server.admin();
+    let first = get(&admin, "/");
+    assert!(first.contains(r#"data-role="admin""#));
+    // The same page again is the kept render.
+    assert_eq!(render_id(&get(&admin, "/")), render_id(&first));
+
+    // Another role gets a page of its own, never the admin's.
+    let viewer = server.session_as("viewer");
+    let seen = get(&viewer, "/");
+    assert!(
+        seen.contains(r#"data-role="viewer""#),
+        "a viewer got another role's page"
+    );
+    assert!(!seen.contains(r#"data-role="admin""#));
+    assert!(!seen.contains(r#"href="/settings""#));
+    assert_ne!(render_id(&seen), render_id(&first));
+    // A search is a page of its own too.
+    let searched = get(&admin, "/?q=comfy");
+    assert_ne!(render_id(&searched), render_id(&first));
+    assert!(searched.matches("class=\"card\"").count() < 284);
+
+    // Pages with live state are rendered every time.
+    assert_ne!(
+        render_id(&get(&admin, "/my")),
+        render_id(&get(&admin, "/my"))
+    );
+}
