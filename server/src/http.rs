@@ -65,6 +65,7 @@ pub fn router(
     origins: AppOrigins,
 ) -> Router {
     let routes = generate_route_list(App);
+    let site_root = options.site_root.clone();
     let handle = BackendHandle(backend);
     let pages = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -86,6 +87,11 @@ pub fn router(
         .layer(middleware::from_fn_with_state(
             crate::page_cache::PageCache::new(),
             crate::page_cache::serve,
+        ))
+        // The WASM bundle, JS and CSS at brotli's best, compressed once.
+        .layer(middleware::from_fn_with_state(
+            crate::asset_cache::AssetCache::new(std::path::Path::new(&*site_root)),
+            crate::asset_cache::serve,
         ))
         // Running apps' UIs at /p/<app>/, passed through as the app sent
         // them (never recompressed: models and media are large); our

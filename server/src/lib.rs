@@ -3,6 +3,7 @@
 
 pub mod app_cli;
 pub mod apps;
+pub mod asset_cache;
 pub mod auth;
 pub mod backend;
 pub mod cli;

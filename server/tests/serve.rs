@@ -134,3 +134,77 @@ fn the_catalog_is_rendered_once_per_role_and_never_served_to_another_role() {
         render_id(&get(&admin, "/my"))
     );
 }
+
+/// `/pkg/<name>` accepting only `accept`: (status, headers, raw body).
+fn fetch_asset(
+    server: &support::Server,
+    name: &str,
+    accept: &str,
+) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let r = reqwest::Client::new()
+            .get(format!("{}/pkg/{name}", server.url))
+            .header("accept-encoding", accept)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        (status, headers, r.bytes().await.unwrap().to_vec())
+    })
+}
+
+fn unbrotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    brotli::BrotliDecompress(&mut &bytes[..], &mut out).unwrap();
+    out
+}
+
+#[test]
+fn the_bundle_is_sent_precompressed_at_brotli_best_and_never_stale() {
+    let home = tempfile::tempdir().unwrap();
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let js: String = (0..4000)
+        .map(|i| {
+            format!(
+                "export function f{i}(x) {{ return x * {i} + {}; }}\n",
+                i % 7
+            )
+        })
+        .collect();
+    std::fs::write(pkg.join("pinokiocloud.js"), &js).unwrap();
+    let server = serve(home.path(), &["--site", site.path().to_str().unwrap()]);
+    // The first answers go through the ordinary compression; once the best
+    // one is ready it is sent whole, with its length.
+    let mut precompressed = None;
+    for _ in 0..100 {
+        let (status, headers, body) = fetch_asset(&server, "pinokiocloud.js", "gzip, br");
+        assert_eq!(status, 200);
+        assert_eq!(headers["content-encoding"], "br");
+        assert_eq!(unbrotli(&body), js.as_bytes());
+        if headers.contains_key("content-length") {
+            assert_eq!(headers["content-type"], "text/javascript");
+            precompressed = Some(body.len());
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(precompressed.is_some(), "never sent precompressed");
+    // Clients without brotli get what they accept.
+    let (_, headers, _) = fetch_asset(&server, "pinokiocloud.js", "gzip");
+    assert_eq!(headers["content-encoding"], "gzip");
+
+    // A rebuilt bundle is never answered with the old bytes.
+    let rebuilt = js.replace("return x", "return -x");
+    std::fs::write(pkg.join("pinokiocloud.js"), &rebuilt).unwrap();
+    for _ in 0..5 {
+        let (_, _, body) = fetch_asset(&server, "pinokiocloud.js", "br");
+        assert_eq!(unbrotli(&body), rebuilt.as_bytes());
+    }
+}
