@@ -153,7 +153,8 @@ async fn load(url: &str, page: &str, cookie: &str, clients: usize, requests: usi
     all
 }
 
-/// Raw size and bytes on the wire when the browser accepts br/gzip.
+/// Raw size and bytes on the wire when the browser accepts br/gzip, once
+/// the server's precompressed copy is ready.
 async fn shipped_size(url: &str, asset: &str) -> (usize, usize) {
     let client = reqwest::Client::new();
     let path = format!("{url}/pkg/{asset}");
@@ -166,16 +167,23 @@ async fn shipped_size(url: &str, asset: &str) -> (usize, usize) {
         .await
         .unwrap()
         .len();
-    let sent = client
-        .get(&path)
-        .header("accept-encoding", "br, gzip")
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap()
-        .len();
+    // Steady state: the bundle is precompressed in the background after the
+    // first request (sent with its length once ready).
+    let mut sent = 0;
+    for _ in 0..60 {
+        let response = client
+            .get(&path)
+            .header("accept-encoding", "br, gzip")
+            .send()
+            .await
+            .unwrap();
+        let ready = response.headers().contains_key("content-length");
+        sent = response.bytes().await.unwrap().len();
+        if ready {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     (raw, sent)
 }
 
