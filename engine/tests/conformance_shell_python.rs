@@ -184,15 +184,21 @@ fi
     (bin, log)
 }
 
-#[test]
-fn c102_c103_conda_path_and_named_envs_are_created_then_activated() {
-    let home = Home::new();
-    let (bin, log) = fake_conda(&home);
+/// The `env` param that puts the fake conda first on PATH, and its log.
+fn fake_conda_env(home: &Home) -> (String, std::path::PathBuf) {
+    let (bin, log) = fake_conda(home);
     let env = format!(
         r#"env: {{ PATH: ["{}"], CONDA_LOG: "{}" }}"#,
         bin.display(),
         log.display()
     );
+    (env, log)
+}
+
+#[test]
+fn c102_c103_conda_path_and_named_envs_are_created_then_activated() {
+    let home = Home::new();
+    let (env, log) = fake_conda_env(&home);
     let s = script(
         &home,
         "a",
@@ -237,12 +243,7 @@ fn c102_c103_conda_path_and_named_envs_are_created_then_activated() {
 #[test]
 fn c103_conda_activate_replaces_the_activation_and_an_object_must_name_an_env() {
     let home = Home::new();
-    let (bin, log) = fake_conda(&home);
-    let env = format!(
-        r#"env: {{ PATH: ["{}"], CONDA_LOG: "{}" }}"#,
-        bin.display(),
-        log.display()
-    );
+    let (env, log) = fake_conda_env(&home);
     let s = script(
         &home,
         "a",
