@@ -191,3 +191,49 @@ fn torch_check_warns_when_the_driver_is_too_old_for_the_picked_index() {
         ("cpu", engine::Verdict::Fits)
     );
 }
+
+#[test]
+fn plan_shows_which_downloads_are_skipped_and_where_drive_links_go() {
+    let home = Home::new();
+    let app = home.path().join("api/x");
+    std::fs::create_dir_all(app.join("app/models")).unwrap();
+    std::fs::write(app.join("app/models/have.safetensors"), "x").unwrap();
+    std::fs::write(
+        app.join("install.js"),
+        r#"module.exports = { run: [
+  { method: "fs.download", params: { uri: ["https://example.com/have.safetensors", "https://example.com/new.safetensors"], dir: "app/models" } },
+  { method: "fs.download", params: { uri: "https://example.com/one.bin", path: "app/models/have.safetensors" } },
+  { method: "fs.link", params: { venv: "app/env" } },
+  { method: "fs.share", params: { drive: { checkpoints: "app/models/checkpoints", loras: ["app/models/loras"] }, peers: ["https://example.com/peer.git"] } } ] }"#,
+    )
+    .unwrap();
+    let plan = plan_for(&home, "install.js", linux_box("nvidia"));
+    assert_eq!(plan.len(), 4, "{plan:?}");
+    let models = app.join("app/models");
+    assert_eq!(
+        plan[0].params["downloads"],
+        json!([
+            { "url": "https://example.com/have.safetensors", "path": models.join("have.safetensors"), "present": true },
+            { "url": "https://example.com/new.safetensors", "path": models.join("new.safetensors"), "present": false }
+        ])
+    );
+    assert_eq!(plan[1].params["downloads"][0]["present"], true);
+    let drive = home.path().join("drive/drives");
+    assert_eq!(
+        plan[2].params["drive_link"],
+        json!({ "venv": app.join("app/env"), "store": drive.join("pip") })
+    );
+    assert_eq!(
+        plan[3].params["drive_link"],
+        json!({
+            "folders": {
+                "checkpoints": [models.join("checkpoints").display().to_string()],
+                "loras": [models.join("loras").display().to_string()]
+            },
+            "store": drive.join("peers")
+        })
+    );
+    // Nothing happened.
+    assert!(!models.join("new.safetensors").exists());
+    assert!(!home.path().join("drive").exists());
+}

@@ -16,6 +16,7 @@ pub fn wants(params: &Value) -> bool {
 
 pub fn link(ctx: &StepCtx<'_>, params: &Value) -> MethodResult<Flow> {
     if ctx.is_plan() {
+        plan(ctx, params);
         return Ok(Flow::Next(Value::Null));
     }
     let say = |line: &str| {
@@ -59,6 +60,33 @@ pub fn link(ctx: &StepCtx<'_>, params: &Value) -> MethodResult<Flow> {
         say("fs.link: `drive` must be an object of name → path(s), or pass `venv`; nothing linked");
     }
     Ok(Flow::Next(Value::Null))
+}
+
+/// What the plan shows: the folders that would become links into the
+/// drive, and where the drive keeps them.
+fn plan(ctx: &StepCtx<'_>, params: &Value) {
+    let root = root(&ctx.run.kernel.home, &ctx.env_map(None));
+    if let Some(venv) = params.get("venv").and_then(Value::as_str) {
+        ctx.annotate_plan(
+            "drive_link",
+            serde_json::json!({ "venv": ctx.path(venv), "store": root.join("drives/pip") }),
+        );
+    } else if let Some(Value::Object(mapping)) = params.get("drive") {
+        let folders: serde_json::Map<String, Value> = mapping
+            .iter()
+            .map(|(name, paths)| {
+                let paths = crate::util::string_or_list(Some(paths)).unwrap_or_default();
+                let resolved = paths
+                    .iter()
+                    .map(|p| Value::from(ctx.path(p).display().to_string()));
+                (name.clone(), Value::Array(resolved.collect()))
+            })
+            .collect();
+        ctx.annotate_plan(
+            "drive_link",
+            serde_json::json!({ "folders": folders, "store": root.join("drives/peers") }),
+        );
+    }
 }
 
 fn tell_drive(say: &dyn Fn(&str), out: &DriveOutcome) {

@@ -35,15 +35,24 @@ pub fn download(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResul
         }
         (None, None) => Dest::Dir(ctx.loc.dir.clone()),
     };
+    let target = |url: &str| match &dest {
+        Dest::File(p) => p.clone(),
+        Dest::Dir(d) => d.join(remote_name(url)),
+    };
     if ctx.is_plan() {
+        // Each file, and whether it is already there (then skipped).
+        let files = urls
+            .iter()
+            .map(|url| {
+                let path = target(url);
+                serde_json::json!({ "url": url, "path": path, "present": path.is_file() })
+            })
+            .collect();
+        ctx.annotate_plan("downloads", Value::Array(files));
         return Ok(Flow::Next(Value::Null));
     }
     for url in &urls {
-        let target = match &dest {
-            Dest::File(p) => p.clone(),
-            Dest::Dir(d) => d.join(remote_name(url)),
-        };
-        fetch(ctx, params, url, &target)?;
+        fetch(ctx, params, url, &target(url))?;
     }
     Ok(Flow::Next(Value::Null))
 }

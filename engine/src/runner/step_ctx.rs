@@ -37,6 +37,20 @@ impl StepCtx<'_> {
         crate::util::resolve(&self.loc.dir, p)
     }
 
+    /// Adds `key: value` to this step's plan entry (plan mode): what the
+    /// step would do beyond its params (its shells, the files a download
+    /// would skip, where a drive link puts things).
+    pub fn annotate_plan(&self, key: &str, value: Value) {
+        let mut plan = self.run.plan.borrow_mut();
+        if let Some(Value::Object(p)) = plan
+            .last_mut()
+            .filter(|e| e.index == self.index)
+            .map(|e| &mut e.params)
+        {
+            p.insert(key.into(), value);
+        }
+    }
+
     /// Records a plan entry (plan mode only).
     pub fn record(&self, method: &str, params: &Value) {
         let script = self

@@ -299,15 +299,8 @@ fn mark_plan_shells(ctx: &StepCtx<'_>, cmds: &[Command]) {
     if cmds.len() < 2 {
         return;
     }
-    let mut plan = ctx.run.plan.borrow_mut();
-    if let Some(Value::Object(p)) = plan
-        .last_mut()
-        .filter(|e| e.index == ctx.index)
-        .map(|e| &mut e.params)
-    {
-        let lines: Vec<Value> = cmds.iter().map(|c| Value::from(c.line.clone())).collect();
-        p.insert("shells".into(), Value::Array(lines));
-    }
+    let lines: Vec<Value> = cmds.iter().map(|c| Value::from(c.line.clone())).collect();
+    ctx.annotate_plan("shells", Value::Array(lines));
 }
 
 /// Plan-mode answer: the first ending handler fires with a plausible match.
