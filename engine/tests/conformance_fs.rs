@@ -9,7 +9,7 @@ mod recorder;
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use engine::{Interaction, RunOptions};
+use engine::Interaction;
 use http::{Route, Server};
 use recorder::*;
 use serde_json::{json, Value};
@@ -346,27 +346,12 @@ fn c129_fs_cat_prints_the_file_and_fs_open_hands_the_path_over() {
       { method: "log", params: { text: "after cat: {{input == null}}" } },
       { method: "fs.open", params: { path: "notes.txt" } } ] }"#,
     );
-    let (sink, mut rx) = engine::channel();
     let host = Arc::new(Recorder {
         seen: Mutex::new(vec![]),
         wait_answer: Value::Null,
     });
-    let h = home
-        .engine()
-        .start(
-            &s,
-            RunOptions {
-                host: host.clone(),
-                events: sink,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    h.wait().unwrap();
-    let mut ev = vec![];
-    while let Ok(e) = rx.try_recv() {
-        ev.push(e);
-    }
+    let (r, ev) = run_with_host(&home.engine(), &s, Value::Null, host.clone());
+    r.unwrap();
     assert!(
         output(&ev).contains("line one\r\nline two\r\n"),
         "{}",

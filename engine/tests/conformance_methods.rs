@@ -169,23 +169,12 @@ fn c134_setting_the_share_variable_with_share_env_publishes_the_url() {
       { method: "local.set", params: { url: "http://127.0.0.1:7860" } },
       { method: "log", params: { text: "{{local.$share.proxy}}" } } ] }"#,
     );
-    let (sink, mut rx) = engine::channel();
     let host = Arc::new(Recorder {
         seen: Mutex::new(vec![]),
         wait_answer: Value::Null,
     });
-    let h = home
-        .engine()
-        .start(
-            &s,
-            RunOptions {
-                host: host.clone(),
-                events: sink,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    h.wait().unwrap();
+    let (r, ev) = run_with_host(&home.engine(), &s, Value::Null, host.clone());
+    r.unwrap();
     let seen = host.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1, "{seen:?}");
     let Interaction::Proxy { params, .. } = &seen[0] else {
@@ -194,10 +183,6 @@ fn c134_setting_the_share_variable_with_share_env_publishes_the_url() {
     assert_eq!(params["uri"], "http://127.0.0.1:7860");
     assert_eq!(params["share"]["cloudflare"], true);
     assert_eq!(params["share"]["passcode"], "secret");
-    let mut ev = vec![];
-    while let Ok(e) = rx.try_recv() {
-        ev.push(e);
-    }
     assert_eq!(logs(&ev), ["https://share.example/x"]);
     // Without the share variables nothing is published.
     let home2 = Home::new();
@@ -206,7 +191,7 @@ fn c134_setting_the_share_variable_with_share_env_publishes_the_url() {
         "s.js",
         r#"module.exports = { run: [ { method: "local.set", params: { url: "http://127.0.0.1:1" } } ] }"#,
     );
-    let (r, seen) = run_with_host(&home2, &s2, Value::Null);
+    let (r, seen) = run_recorded(&home2, &s2, Value::Null);
     r.unwrap();
     assert!(seen.is_empty(), "{seen:?}");
 }
@@ -247,7 +232,7 @@ fn c143_notify_reaches_the_host_and_does_not_block() {
       { method: "notify", params: { html: "Installed", href: "start.js", target: "_blank" } },
       { method: "log", params: { text: "went on" } } ] }"#,
     );
-    let (r, seen) = run_with_host(&home, &s, Value::Null);
+    let (r, seen) = run_recorded(&home, &s, Value::Null);
     r.unwrap();
     assert!(
         matches!(&seen[..], [Interaction::Notify { params, .. }] if params["html"] == "Installed" && params["href"] == "start.js"),
@@ -342,7 +327,7 @@ fn c146_process_wait_polls_a_url_until_it_answers() {
             srv.url("/ready")
         ),
     );
-    let (r, seen) = run_with_host(&home, &s, Value::Null);
+    let (r, seen) = run_recorded(&home, &s, Value::Null);
     r.unwrap();
     assert_eq!(srv.hits("/ready").len(), 4);
     assert!(
@@ -399,7 +384,7 @@ fn c147_web_open_keeps_urls_and_maps_file_paths() {
       { method: "uri.open", params: { uri: "vscode://open", params: { path: "/a b" } } },
       { method: "browser.open", params: { uri: "https://example.com" } } ] }"#,
     );
-    let (r, seen) = run_with_host(&home, &s, Value::Null);
+    let (r, seen) = run_recorded(&home, &s, Value::Null);
     r.unwrap();
     let urls: Vec<String> = seen
         .iter()
@@ -504,7 +489,7 @@ fn c150_modal_asks_the_host_and_returns_the_answer() {
       { method: "modal", params: { title: "Ollama", description: "Install Ollama first", buttons: ["Done"] } },
       { method: "fs.write", params: { path: "answer.json", json: "{{input}}" } } ] }"#,
     );
-    let (r, seen) = run_with_host(&home, &s, json!({ "button": "Done" }));
+    let (r, seen) = run_recorded(&home, &s, json!({ "button": "Done" }));
     r.unwrap();
     assert!(
         matches!(&seen[..], [Interaction::Wait { params, .. }] if params["title"] == "Ollama"),
@@ -562,7 +547,7 @@ fn desktop_only_methods_become_notices_instead_of_unknown_methods() {
       { method: "cloudflare.tunnel", params: { uri: "http://127.0.0.1:7860" } },
       { method: "log", params: { text: "still running" } } ] }"#,
     );
-    let (r, seen) = run_with_host(&home, &s, Value::Null);
+    let (r, seen) = run_recorded(&home, &s, Value::Null);
     r.unwrap();
     let notes: Vec<String> = seen
         .iter()

@@ -54,32 +54,6 @@ impl engine::Host for Recorder {
     }
 }
 
-fn run_with_host(
-    home: &Home,
-    script: &std::path::Path,
-    args: Value,
-    host: Arc<dyn engine::Host>,
-) -> (Result<Value, engine::EngineError>, Vec<Event>) {
-    let (sink, mut rx) = engine::channel();
-    let h = home
-        .engine()
-        .start(
-            script,
-            RunOptions {
-                args,
-                host,
-                events: sink,
-            },
-        )
-        .expect("start");
-    let r = h.wait();
-    let mut ev = vec![];
-    while let Ok(e) = rx.try_recv() {
-        ev.push(e);
-    }
-    (r, ev)
-}
-
 // ------------------------------------------------------------- §1 files --
 
 #[test]
@@ -293,7 +267,7 @@ fn c009_env_prerequisites_start_at_once_when_set_and_ask_and_save_otherwise() {
           run: [{ method: "shell.run", params: { message: "echo got=$C009_SET/$C009_ASKED" } }] }"#,
     );
     let host = Recorder::new(json!({}));
-    let (r, ev) = run_with_host(&home, &s, json!({}), host.clone());
+    let (r, ev) = run_with_host(&home.engine(), &s, json!({}), host.clone());
     r.unwrap();
     let asked: Vec<String> = host
         .seen()
@@ -312,7 +286,7 @@ fn c009_env_prerequisites_start_at_once_when_set_and_ask_and_save_otherwise() {
     assert!(env.contains("C009_ASKED=dflt"), "{env}");
     // Second run: everything is set, nothing is asked.
     let again = Recorder::new(json!({}));
-    run_with_host(&home, &s, json!({}), again.clone())
+    run_with_host(&home.engine(), &s, json!({}), again.clone())
         .0
         .unwrap();
     assert!(!again
@@ -364,7 +338,7 @@ fn c011_pre_is_read_before_env_and_env_may_name_the_variable() {
           run: [{ method: "log", params: { text: "ok" } }] }"#,
     );
     let host = Recorder::new(json!({}));
-    let (r, _) = run_with_host(&home, &s, json!({}), host.clone());
+    let (r, _) = run_with_host(&home.engine(), &s, json!({}), host.clone());
     r.unwrap();
     let asked: Vec<String> = host
         .seen()
@@ -689,7 +663,7 @@ fn c031_step_notify_true_or_object_notifies_after_success() {
           { when: false, method: "log", params: { text: "z" }, notify: true } ] }"#,
     );
     let host = Recorder::new(json!({}));
-    let (r, _) = run_with_host(&home, &s, json!({}), host.clone());
+    let (r, _) = run_with_host(&home.engine(), &s, json!({}), host.clone());
     r.unwrap();
     let notes: Vec<Value> = host
         .seen()

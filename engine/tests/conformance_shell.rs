@@ -4,7 +4,7 @@
 //! `conformance_shell_python.rs`.
 mod common;
 use common::*;
-use engine::{Event, RunOptions};
+use engine::Event;
 use serde_json::{json, Value};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -571,23 +571,8 @@ fn c095_notify_handler_tells_the_host_and_the_step_goes_on() {
       { method: "log", params: { text: "{{input.stdout}}" } } ] }"#,
     );
     let host = std::sync::Arc::new(Rec(Default::default()));
-    let (sink, mut rx) = engine::channel();
-    let h = home
-        .engine()
-        .start(
-            &s,
-            RunOptions {
-                host: host.clone(),
-                events: sink,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    h.wait().unwrap();
-    let mut ev = vec![];
-    while let Ok(x) = rx.try_recv() {
-        ev.push(x);
-    }
+    let (r, ev) = run_with_host(&home.engine(), &s, Value::Null, host.clone());
+    r.unwrap();
     assert_eq!(logs(&ev), ["disk at 91%\nstill-running"]);
     let got = host.0.lock().unwrap();
     assert!(

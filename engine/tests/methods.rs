@@ -1,7 +1,7 @@
 //! File, JSON, people-facing and misc methods.
 mod common;
 use common::*;
-use engine::{Host, Interaction, RunOptions};
+use engine::{Host, Interaction};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 
@@ -131,19 +131,8 @@ fn people_facing_methods_go_through_the_host() {
       { method: "process.wait", params: {} } ] }"#,
     );
     let host = Arc::new(Recorder(Mutex::new(vec![])));
-    let (sink, mut rx) = engine::channel();
-    let h = home
-        .engine()
-        .start(
-            &s,
-            RunOptions {
-                host: host.clone(),
-                events: sink,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    h.wait().unwrap();
+    let (r, ev) = run_with_host(&home.engine(), &s, Value::Null, host.clone());
+    r.unwrap();
     let kinds: Vec<String> = host
         .0
         .lock()
@@ -160,11 +149,7 @@ fn people_facing_methods_go_through_the_host() {
         kinds,
         ["notify", "open", "open", "file_picker", "proxy", "wait"]
     );
-    let mut events = vec![];
-    while let Ok(e) = rx.try_recv() {
-        events.push(e);
-    }
-    assert_eq!(logs(&events), ["/data/x.png"]);
+    assert_eq!(logs(&ev), ["/data/x.png"]);
 }
 
 #[test]

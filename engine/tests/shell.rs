@@ -1,7 +1,7 @@
 //! `shell.run` and the old `shell.start`/`shell.enter` API in real PTYs.
 mod common;
 use common::*;
-use engine::{Event, RunOptions};
+use engine::Event;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -194,17 +194,8 @@ fn on_notify_handler_reaches_the_host() {
     let s = home.write("a", "s.js", r#"module.exports = { run: [
       { method: "shell.run", params: { message: "echo 'warning: low disk'", on: [{ event: "/warning: (.+)/", notify: { html: "{{event.matches[0][1]}}" } }] } } ] }"#);
     let host = Arc::new(Rec(Default::default()));
-    let h = home
-        .engine()
-        .start(
-            &s,
-            RunOptions {
-                host: host.clone(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    h.wait().unwrap();
+    let (r, _) = run_with_host(&home.engine(), &s, serde_json::Value::Null, host.clone());
+    r.unwrap();
     let got = host.0.lock().unwrap();
     assert!(
         matches!(&got[0], engine::Interaction::Notify { params, .. } if params["html"] == "low disk"),

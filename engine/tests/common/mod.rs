@@ -73,10 +73,20 @@ pub fn run(
     args: Value,
     answers: Value,
 ) -> (Result<Value, engine::EngineError>, Vec<Event>) {
+    run_with_host(engine, script, args, Arc::new(AutoHost::new(answers)))
+}
+
+/// [`run`] with `host` answering the script's questions (a recorder, say).
+pub fn run_with_host(
+    engine: &Engine,
+    script: &Path,
+    args: Value,
+    host: Arc<dyn engine::Host>,
+) -> (Result<Value, engine::EngineError>, Vec<Event>) {
     let (sink, mut rx) = engine::channel();
     let opts = RunOptions {
         args,
-        host: Arc::new(AutoHost::new(answers)),
+        host,
         events: sink,
     };
     let h = engine.start(script, opts).expect("start");

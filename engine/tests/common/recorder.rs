@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use engine::{Host, Interaction, RunOptions};
+use engine::{Host, Interaction};
 use serde_json::{json, Value};
 
 use super::common::*;
@@ -38,7 +38,9 @@ impl Host for Recorder {
     }
 }
 
-pub fn run_with_host(
+/// Runs `script` with a [`Recorder`] answering `Wait` with `wait_answer`;
+/// the result and every interaction the host saw.
+pub fn run_recorded(
     home: &Home,
     script: &Path,
     wait_answer: Value,
@@ -47,17 +49,7 @@ pub fn run_with_host(
         seen: Mutex::new(vec![]),
         wait_answer,
     });
-    let h = home
-        .engine()
-        .start(
-            script,
-            RunOptions {
-                host: host.clone(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    let r = h.wait();
+    let (r, _) = run_with_host(&home.engine(), script, Value::Null, host.clone());
     let seen = host.seen.lock().unwrap().clone();
     (r, seen)
 }
