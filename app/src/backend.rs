@@ -99,7 +99,64 @@ pub trait Backend: Send + Sync + 'static {
         let _ = (name, label, expires_at);
         Box::pin(async { Err("per-app share links are not available here".to_string()) })
     }
+
+    // ---- Storage page (issue #10, item 2): sizes, dedup, freeing space ----
+
+    /// Sizes from the last background scan, its progress, and dedup state.
+    fn storage_overview(&self) -> BoxFuture<'_, Result<crate::api::StorageOverview, String>> {
+        Box::pin(async { Err(STORAGE_MISSING.to_string()) })
+    }
+    /// Starts a rescan in the background.
+    fn storage_rescan(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async { Err(STORAGE_MISSING.to_string()) })
+    }
+    /// Each of these returns a sentence saying what was freed.
+    fn clear_app_caches(&self, name: String) -> BoxFuture<'_, Result<String, String>> {
+        let _ = name;
+        Box::pin(async { Err(STORAGE_MISSING.to_string()) })
+    }
+    fn clear_download_cache(&self) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async { Err(STORAGE_MISSING.to_string()) })
+    }
+    /// Refused while the app runs.
+    fn remove_app_venvs(&self, name: String) -> BoxFuture<'_, Result<String, String>> {
+        let _ = name;
+        Box::pin(async { Err(STORAGE_MISSING.to_string()) })
+    }
+    /// Starts a dedup pass in the background.
+    fn start_dedup(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async { Err(STORAGE_MISSING.to_string()) })
+    }
+    fn dedup_auto(&self) -> BoxFuture<'_, Result<bool, String>> {
+        Box::pin(async { Err(STORAGE_MISSING.to_string()) })
+    }
+    fn set_dedup_auto(&self, on: bool) -> BoxFuture<'_, Result<(), String>> {
+        let _ = on;
+        Box::pin(async { Err(STORAGE_MISSING.to_string()) })
+    }
+    /// Starts moving the shared models to `to` (`None`: back home).
+    fn move_models(&self, to: Option<String>) -> BoxFuture<'_, Result<(), String>> {
+        let _ = to;
+        Box::pin(async { Err(STORAGE_MISSING.to_string()) })
+    }
+    // ---- end of Storage page ----
+
+    // ---- Disk guard before installs (issue #10, item 3) ----
+
+    /// Free space on the home's disk against what installing `source`
+    /// typically takes, with what could be freed; asked before Install.
+    fn install_space_check(
+        &self,
+        source: String,
+    ) -> BoxFuture<'_, Result<crate::api::DiskCheck, String>> {
+        let _ = source;
+        Box::pin(async { Err("the free-space check is not available here".to_string()) })
+    }
+    // ---- end of disk guard ----
 }
+
+/// What the storage methods answer where the backend has no storage service.
+const STORAGE_MISSING: &str = "storage management is not available here";
 
 /// The backend as Leptos context.
 #[derive(Clone)]

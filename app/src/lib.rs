@@ -7,6 +7,7 @@ pub mod auth;
 pub mod backend;
 pub mod catalog;
 mod components;
+pub mod live;
 mod pages;
 pub mod query;
 mod time;
@@ -44,6 +45,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    live::provide();
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css")/>
         <Title formatter=|page: String| {
@@ -62,6 +64,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/app/:name/runs/:id") view=pages::RunLogPage/>
                     <Route path=path!("/settings") view=pages::SettingsPage/>
                     <Route path=path!("/system") view=pages::SystemPage/>
+                    <Route path=path!("/storage") view=pages::StoragePage/>
                 </Routes>
             </main>
         </Router>

@@ -2,6 +2,7 @@
 // detail page, Back, 404 — against the real server and the hydrated WASM.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   artifacts, assertNoHorizontalScroll, DESKTOP, openPage, PHONE, useServerAndBrowser, waitForHydration,
@@ -96,3 +97,53 @@ for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
     });
   });
 }
+
+// The disk guard before an install (issue #10, item 3): with too little free
+// space (pretended through the home ENVIRONMENT) Install first shows the
+// warning and both choices; nothing is installed until one is picked.
+test("Install warns first when the disk is too small, with Install anyway and Free space first", async () => {
+  const envFile = join(ctx.server.home, "ENVIRONMENT");
+  const original = readFileSync(envFile, "utf8");
+  writeFileSync(envFile, `${original}\nPINOKIOCLOUD_DISK_FREE=1G\n`);
+  try {
+    const page = await openPage(ctx.browser, PHONE, ctx.server.loginUrl);
+    await page.goto(ctx.server.url + "/apps/a1111");
+    await waitForHydration(page);
+    await page.locator('button:has-text("Install"):not([disabled])').click();
+    const warning = page.locator(".disk-warning");
+    await warning.waitFor();
+    assert.match(await warning.textContent(), /Only 1\.0 GB free on \S+: installs typically need ~12 GB/);
+    assert.equal(await warning.locator('a:has-text("Free space first")').getAttribute("href"), "/storage");
+    await warning.locator('button:has-text("Install anyway")').waitFor();
+    assert.equal(await page.getByRole("button", { name: "Install", exact: true }).isDisabled(), true, "Install waits for a choice");
+    await assertNoHorizontalScroll(page, assert);
+    await page.screenshot({ path: join(artifacts, "install-disk-warning-phone.png") });
+    await page.close();
+  } finally {
+    writeFileSync(envFile, original);
+  }
+});
+
+// The same guard on My apps' "install from a git URL" form: the warning and
+// its choices show before anything is cloned.
+test("the install form on My apps warns first too", async () => {
+  const envFile = join(ctx.server.home, "ENVIRONMENT");
+  const original = readFileSync(envFile, "utf8");
+  writeFileSync(envFile, `${original}\nPINOKIOCLOUD_DISK_FREE=1G\n`);
+  try {
+    const page = await openPage(ctx.browser, DESKTOP, ctx.server.loginUrl);
+    await page.goto(ctx.server.url + "/my");
+    await waitForHydration(page);
+    const form = page.locator(".install-form");
+    await form.locator('input[name="source"]').fill("file:///nonexistent/app.git");
+    await form.locator('button[type="submit"]').click();
+    const warning = page.locator(".disk-warning");
+    await warning.waitFor();
+    assert.match(await warning.textContent(), /Only 1\.0 GB free/);
+    assert.equal(await page.locator(".install-progress").count(), 0, "nothing is installing");
+    await warning.locator('a:has-text("Free space first")').waitFor();
+    await page.close();
+  } finally {
+    writeFileSync(envFile, original);
+  }
+});

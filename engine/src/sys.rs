@@ -8,6 +8,7 @@ use std::process::Command;
 use serde::{Deserialize, Serialize};
 
 mod amd;
+pub mod disk;
 
 /// One GPU as scripts see it (`kernel.gpus[i].model`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

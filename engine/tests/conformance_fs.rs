@@ -247,7 +247,12 @@ fn c126_fs_download_resumes_a_partial_file_with_a_range_request() {
     );
     assert_eq!(std::fs::read(app.join("big.bin")).unwrap(), body);
     assert!(!app.join("big.bin.part").exists());
-    let hits = srv.hits("/big.bin");
+    // Besides the 1-byte probe that asks the size (for the disk guard).
+    let hits: Vec<_> = srv
+        .hits("/big.bin")
+        .into_iter()
+        .filter(|s| s.headers.get("range").is_none_or(|r| r != "bytes=0-0"))
+        .collect();
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert_eq!(
         hits[0].headers.get("range").map(String::as_str),

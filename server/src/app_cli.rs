@@ -31,6 +31,9 @@ pub struct InstallArgs {
     /// Folder name under `<home>/api` [default: from the repository name].
     #[arg(long)]
     pub folder: Option<String>,
+    /// Skip the free-space check (it only warns; the install goes on).
+    #[arg(long)]
+    pub no_disk_check: bool,
     #[command(flatten)]
     pub home: HomeArg,
 }
@@ -192,6 +195,9 @@ pub fn install(args: InstallArgs) -> anyhow::Result<ExitCode> {
     let home = args.home.resolve()?;
     let source = resolve_source(&args.source);
     runtime()?.block_on(async {
+        if !args.no_disk_check {
+            warn_if_short_of_space(&home).await;
+        }
         let app: AppSummary = match Dashboard::find(&home).await {
             Some(d) => {
                 eprintln!("installing {source} through the dashboard…");
@@ -239,6 +245,31 @@ pub fn install(args: InstallArgs) -> anyhow::Result<ExitCode> {
         );
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The disk guard before an install, on this machine's disk whether or not
+/// a dashboard serves the home: a warning on stderr, and the install goes on
+/// (the clone is small; what fills a disk comes later, from the app's own
+/// install script, whose downloads have their own guard).
+async fn warn_if_short_of_space(home: &Path) {
+    if !home.is_dir() {
+        return;
+    }
+    let check = async {
+        let store = Store::open(home).await?;
+        crate::storage::guard::install_space(home, &store).await
+    };
+    match check.await {
+        Ok(space) => {
+            if let Some(warning) = space.warning() {
+                eprintln!("warning: {warning}");
+                eprintln!(
+                    "  `pinokiocloud dedup` links duplicate files; --no-disk-check skips this check"
+                );
+            }
+        }
+        Err(e) => eprintln!("note: free space not checked: {e:#}"),
+    }
 }
 
 pub fn start(args: StartArgs) -> anyhow::Result<ExitCode> {

@@ -44,6 +44,10 @@ enum Command {
     Snapshot(snapshot::SnapshotArgs),
     /// Restore a home from a snapshot (keeps what the home has beyond it).
     Restore(snapshot::RestoreArgs),
+    /// Store every identical large model file once (reflink or hardlink).
+    Dedup(crate::storage::dedup::DedupArgs),
+    /// Show where the disk went: per filesystem, app, drive folder and cache.
+    Storage(crate::storage::cli::StorageArgs),
     /// List every HTTP route with the access it requires (JSON lines).
     #[command(hide = true)]
     Routes,
@@ -75,6 +79,8 @@ impl Cli {
             Command::Open(args) => crate::origin::cli::open(args),
             Command::Snapshot(args) => snapshot::snapshot_cmd(args),
             Command::Restore(args) => snapshot::restore_cmd(args),
+            Command::Dedup(args) => crate::storage::dedup::dedup_cmd(args),
+            Command::Storage(args) => crate::storage::cli::storage_cmd(args),
             Command::CatalogImport { source, out } => catalog_import(&source, &out),
             Command::Routes => print_routes(),
         }

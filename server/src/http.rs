@@ -38,6 +38,7 @@ pub fn route_table() -> Vec<(String, String)> {
         }
     }
     table.push(("GET".into(), crate::terminal::ROUTE.into()));
+    table.push(("GET".into(), crate::live::ROUTE.into()));
     table.extend(
         origin::routes::ROUTES
             .iter()
@@ -63,6 +64,7 @@ pub fn router(
     proxy_targets: Arc<ProxyTargets>,
     apps: Apps,
     origins: AppOrigins,
+    live: crate::live::Live,
 ) -> Router {
     let routes = generate_route_list(App);
     let site_root = options.site_root.clone();
@@ -78,14 +80,16 @@ pub fn router(
     pages
         .merge(auth_routes::router().with_state(auth.clone()))
         .merge(crate::apps::http::router(apps.clone()))
-        .merge(crate::terminal::router(apps))
+        .merge(crate::terminal::router(apps.clone()))
+        .merge(crate::live::router(live, Some(auth.clone())))
         .merge(origin::routes::router(origins.clone()))
         // A cheap level: brotli's default (11) costs more than rendering a
         // page; level 4 is within a few percent of its size.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
-        // The catalog pages, rendered and compressed once per role.
+        // The catalog, My apps and Running, rendered and compressed once per
+        // role (the last two again after each app event).
         .layer(middleware::from_fn_with_state(
-            crate::page_cache::PageCache::new(),
+            crate::page_cache::PageCache::new(Arc::new(move || apps.emitted())),
             crate::page_cache::serve,
         ))
         // The WASM bundle, JS and CSS at brotli's best, compressed once.

@@ -1,23 +1,37 @@
-//! Render once, serve many: the catalog (`/`, with any search query) and the
-//! catalog's app pages (`/apps/<id>`) are built from data shipped in the
-//! binary, so for everyone with the same role and label they are the same
-//! bytes. They are rendered and compressed once per (address, role, label,
-//! accepted encodings) and then served from memory: a room full of people
-//! opening a share link costs one render. Pages that show live state (My
-//! apps, Running, an installed app, System, Settings) are never cached.
+//! Render once, serve many. Pages are kept rendered and compressed per
+//! (address, role, label, accepted encodings) and served from memory: a
+//! room full of people opening a share link costs one render.
+//!
+//! - The catalog (`/`, with any search query) and its app pages
+//!   (`/apps/<id>`) are built from data shipped in the binary: kept forever.
+//! - My apps (`/my`) and Running (`/running`) show the apps' state: kept
+//!   until the next app event ([`Apps::emitted`](crate::apps::Apps::emitted)
+//!   moves before the event is sent, so the first request after an event
+//!   renders afresh) and for at most [`LIVE_TTL`], for what moves without
+//!   an event (a download's progress, an uptime, a folder put in by hand).
+//! - The rest (an installed app's page, System, Settings, Storage) shows
+//!   machine or admin state that changes without app events: never kept.
+//!
+//! Everything here runs inside the auth gate; only a plain 200 without a
+//! cookie is kept, never a redirect or an error.
+
+mod kept;
 
 use app::auth::Viewer;
-use axum::body::{to_bytes, Body, Bytes};
+use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use kept::{Lookup, Page, Pages, Rule};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-/// Distinct pages kept (search queries make many); past this the cache
-/// starts over rather than grow.
-const MAX_ENTRIES: usize = 512;
+/// How long a live page is kept when no event comes.
+pub const LIVE_TTL: Duration = Duration::from_secs(1);
+/// Overrides [`LIVE_TTL`] (milliseconds): tests make it long to see that
+/// events alone renew pages.
+pub const LIVE_TTL_ENV: &str = "PINOKIOCLOUD_LIVE_PAGE_TTL_MS";
 /// A page bigger than this is not kept (the catalog is ~160 KB raw).
 const MAX_BODY: usize = 4 << 20;
 
@@ -29,73 +43,83 @@ struct Key {
     accept_encoding: String,
 }
 
-#[derive(Clone)]
-struct Page {
-    headers: HeaderMap,
-    body: Bytes,
-}
+/// Counts app events; a live page is kept while it stands still.
+pub type Generation = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 /// The shared cache; cheap to clone.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct PageCache {
-    pages: Arc<Mutex<HashMap<Key, Page>>>,
+    pages: Pages<Key>,
+    generation: Generation,
+    live_ttl: Duration,
 }
 
 impl PageCache {
-    pub fn new() -> Self {
-        Self::default()
+    /// A cache whose live pages follow `generation` (in the server, the
+    /// apps' event count).
+    pub fn new(generation: Generation) -> Self {
+        let live_ttl = std::env::var(LIVE_TTL_ENV)
+            .ok()
+            .and_then(|ms| ms.parse().ok())
+            .map_or(LIVE_TTL, Duration::from_millis);
+        Self {
+            pages: Pages::default(),
+            generation,
+            live_ttl,
+        }
     }
 
     /// How many pages are kept now.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.pages.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Page>> {
-        // A poisoned lock only means a panic elsewhere; the map is whole.
-        self.pages.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn get(&self, key: &Key) -> Option<Page> {
-        self.lock().get(key).cloned()
-    }
-
-    fn put(&self, key: Key, page: Page) {
-        let mut pages = self.lock();
-        if pages.len() >= MAX_ENTRIES {
-            pages.clear();
+    /// How long `path`'s page may be kept, if at all.
+    fn rule(&self, path: &str) -> Option<Rule> {
+        if path == "/"
+            || path
+                .strip_prefix("/apps/")
+                .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+        {
+            Some(Rule::Forever)
+        } else if matches!(path, "/my" | "/running") {
+            Some(Rule::UntilEvent(self.live_ttl))
+        } else {
+            None
         }
-        pages.insert(key, page);
     }
-}
-
-/// Whether `path` is a page that is the same for everyone of a role.
-fn shared_page(path: &str) -> bool {
-    path == "/"
-        || path
-            .strip_prefix("/apps/")
-            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
 /// Axum middleware (inside the auth gate, outside compression): serves a
-/// kept copy of shared pages, keeping the first successful render.
+/// kept copy of the pages [`PageCache::rule`] names; a page asked for by
+/// many at once is rendered once.
 pub async fn serve(State(cache): State<PageCache>, req: Request, next: Next) -> Response {
-    let Some(key) = key_of(&req) else {
+    // Read before anything else: a render counts as no newer than this.
+    let generation = (cache.generation)();
+    let Some((key, rule)) = key_of(&cache, &req) else {
         return next.run(req).await;
     };
-    if let Some(page) = cache.get(&key) {
-        let mut response = Body::from(page.body).into_response();
-        *response.headers_mut() = page.headers;
-        return response;
-    }
+    let render = match cache.pages.lookup(&key, rule, generation, Instant::now()) {
+        Lookup::Hit(page) => return send(page),
+        Lookup::Wait(waiter) => {
+            return match waiter.page().await {
+                Some(page) => send(page),
+                // That render could not be shared: this request renders
+                // its own (a redirect, an error, a cookie).
+                None => next.run(req).await,
+            };
+        }
+        Lookup::Render(render) => render,
+    };
     let response = next.run(req).await;
     // Only a plain success is shared: never a redirect, an error, or a
     // response that sets a cookie.
     if response.status() != StatusCode::OK || response.headers().contains_key(header::SET_COOKIE) {
+        render.keep(None);
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -106,6 +130,7 @@ pub async fn serve(State(cache): State<PageCache>, req: Request, next: Next) -> 
                 page = key.path_and_query,
                 "could not read a page to keep: {err}"
             );
+            render.keep(None);
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the page could not be rendered",
@@ -113,20 +138,24 @@ pub async fn serve(State(cache): State<PageCache>, req: Request, next: Next) -> 
                 .into_response();
         }
     };
-    cache.put(
-        key,
-        Page {
-            headers: parts.headers.clone(),
-            body: body.clone(),
-        },
-    );
+    render.keep(Some(Page {
+        headers: parts.headers.clone(),
+        body: body.clone(),
+    }));
     Response::from_parts(parts, Body::from(body))
 }
 
-fn key_of(req: &Request) -> Option<Key> {
-    if req.method() != Method::GET || !shared_page(req.uri().path()) {
+fn send(page: Page) -> Response {
+    let mut response = Body::from(page.body).into_response();
+    *response.headers_mut() = page.headers;
+    response
+}
+
+fn key_of(cache: &PageCache, req: &Request) -> Option<(Key, Rule)> {
+    if req.method() != Method::GET {
         return None;
     }
+    let rule = cache.rule(req.uri().path())?;
     let viewer = req.extensions().get::<Viewer>()?;
     let accept_encoding = req
         .headers()
@@ -134,7 +163,7 @@ fn key_of(req: &Request) -> Option<Key> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    Some(Key {
+    let key = Key {
         path_and_query: req
             .uri()
             .path_and_query()
@@ -142,7 +171,8 @@ fn key_of(req: &Request) -> Option<Key> {
         role: viewer.role.as_str(),
         label: viewer.label.clone(),
         accept_encoding,
-    })
+    };
+    Some((key, rule))
 }
 
 #[cfg(test)]
@@ -150,21 +180,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_catalog_and_its_app_pages_are_shared() {
+    fn the_catalog_is_kept_for_good_live_lists_until_an_event_the_rest_never() {
+        let cache = PageCache::new(Arc::new(|| 0));
         for path in ["/", "/apps/comfyui", "/apps/a.b-c"] {
-            assert!(shared_page(path), "{path}");
+            assert_eq!(cache.rule(path), Some(Rule::Forever), "{path}");
+        }
+        for path in ["/my", "/running"] {
+            assert!(
+                matches!(cache.rule(path), Some(Rule::UntilEvent(_))),
+                "{path}"
+            );
         }
         for path in [
-            "/my",
-            "/running",
             "/app/x",
             "/apps/",
             "/apps/x/y",
+            "/my/x",
             "/system",
             "/settings",
+            "/storage",
             "/api/view/apps",
         ] {
-            assert!(!shared_page(path), "{path}");
+            assert_eq!(cache.rule(path), None, "{path}");
         }
     }
 }

@@ -71,11 +71,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("starting the async runtime")?
-        .block_on(serve(args))
+        .context("starting the async runtime")?;
+    let served = runtime.block_on(serve(args));
+    // Background work (the bundle's brotli-11 compression, a dedup pass)
+    // must not hold the exit: what it was doing is redone when needed.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    served
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -111,6 +115,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let proxy_targets = Arc::new(ProxyTargets::new());
     let supervisor =
         crate::apps::Apps::open(&home, store.pool().clone(), proxy_targets.clone()).await?;
+    crate::storage::dedup::auto::spawn(
+        home.clone(),
+        store.clone(),
+        supervisor.events(),
+        crate::storage::dedup::auto::SETTLE,
+    );
     let origins =
         args.origins
             .start(platform.as_ref(), addr, proxy_targets.clone(), store.pool())?;
@@ -165,11 +175,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         load,
         no_tunnel,
     ));
+    let storage = crate::storage::service::Storage::start(
+        &home,
+        store.clone(),
+        crate::storage::usage::filesystems::Hints::detect(),
+        crate::backend::storage::busy_check(&supervisor),
+    );
+    storage.follow(supervisor.events());
+    // One hub and one sampler for every open live page.
+    let live = crate::live::for_server(&supervisor, system.clone());
     let backend = Arc::new(ServerBackend {
         auth: auth.clone(),
         system,
         apps: supervisor.clone(),
         origins: origins.clone(),
+        storage,
     });
 
     let options = LeptosOptions::builder()
@@ -188,6 +208,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         proxy_targets,
         supervisor.clone(),
         origins,
+        live,
     );
     let served = axum::serve(
         http::without_nagle(listener),

@@ -6,9 +6,10 @@ use crate::cloud::platform::PlatformReport;
 use crate::cloud::resources::{ResourceSnapshot, Sampler};
 use crate::cloud::tunnel::Tunnel;
 use app::api::{GpuView, LoadPoint, PlatformView, SystemStatus, TunnelView};
+use app::live::SystemTick;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use tokio::sync::Mutex as AsyncMutex;
+use tokio::sync::{watch, Mutex as AsyncMutex};
 
 /// GPU queries run `nvidia-smi`: share one answer between close polls.
 const GPU_CACHE: Duration = Duration::from_millis(1500);
@@ -49,6 +50,23 @@ impl SystemMonitor {
             gpus: self.gpus().await.iter().map(gpu_view).collect(),
             history: self.load.history().iter().map(load_point).collect(),
         }
+    }
+
+    /// What the live channel sends on each beat: the newest load sample,
+    /// GPUs and the tunnel (the history the page already has).
+    pub async fn tick(&self) -> SystemTick {
+        SystemTick {
+            seq: 0,
+            now: crate::store::now(),
+            load: self.load.latest().as_ref().map(load_point),
+            gpus: self.gpus().await.iter().map(gpu_view).collect(),
+            tunnel: self.tunnel_view(),
+        }
+    }
+
+    /// Changes with every new load sample: the live channel's beat.
+    pub fn samples(&self) -> watch::Receiver<Option<ResourceSnapshot>> {
+        self.load.subscribe()
     }
 
     async fn gpus(&self) -> Vec<GpuInfo> {

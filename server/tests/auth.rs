@@ -64,7 +64,8 @@ fn expected_access(path: &str) -> &'static str {
         return "public";
     }
     match path.split('/').nth(1).unwrap_or("") {
-        "settings" => "admin",
+        // What the disk holds and deleting it: an admin's.
+        "settings" | "storage" => "admin",
         // Opening an app signs in to its own origin: using an app is an operator's.
         "open" => "operator",
         "api" => match path.split('/').nth(2).unwrap_or("") {

@@ -128,11 +128,90 @@ fn the_catalog_is_rendered_once_per_role_and_never_served_to_another_role() {
     assert_ne!(render_id(&searched), render_id(&first));
     assert!(searched.matches("class=\"card\"").count() < 284);
 
-    // Pages with live state are rendered every time.
+    // A page that is never kept (System shows the machine as it is now) is
+    // rendered every time.
     assert_ne!(
-        render_id(&get(&admin, "/my")),
-        render_id(&get(&admin, "/my"))
+        render_id(&get(&admin, "/system")),
+        render_id(&get(&admin, "/system"))
     );
+}
+
+#[test]
+fn my_apps_and_running_are_kept_until_an_app_event_and_never_served_to_another_role() {
+    let home = tempfile::tempdir().unwrap();
+    for app in ["demo", "other"] {
+        let dir = home.path().join("api").join(app);
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = r#"{"run":[{"method":"shell.run","params":{"message":"sleep 600"}}]}"#;
+        std::fs::write(dir.join("start.json"), script).unwrap();
+    }
+    // Only events renew the pages here, however slow the machine.
+    let server = support::serve_with_env(
+        home.path(),
+        &[],
+        &[("PINOKIOCLOUD_LIVE_PAGE_TTL_MS", "3600000".to_string())],
+    );
+    let get = |creds: &support::Creds, path: &str| {
+        let reply = support::request("GET", &format!("{}{path}", server.url), creds, None);
+        assert_eq!(reply.status, 200, "{path}");
+        reply.body
+    };
+    let (admin, viewer) = (server.admin(), server.session_as("viewer"));
+
+    let my = get(&admin, "/my");
+    assert!(my.contains(r#"data-installed="demo""#), "{my}");
+    assert!(my.contains("install-form"), "the admin can install");
+    assert!(!my.contains("badge running"));
+    assert_eq!(render_id(&get(&admin, "/my")), render_id(&my), "not kept");
+    let running = get(&admin, "/running");
+    assert!(running.contains("Nothing is running."));
+    assert_eq!(render_id(&get(&admin, "/running")), render_id(&running));
+
+    // A viewer gets a page of their own, never the admin's.
+    let seen = get(&viewer, "/my");
+    assert_ne!(render_id(&seen), render_id(&my));
+    assert!(seen.contains(r#"data-role="viewer""#));
+    assert!(!seen.contains(r#"data-role="admin""#));
+    assert!(
+        !seen.contains("install-form"),
+        "a viewer got the admin's page"
+    );
+    assert_eq!(render_id(&get(&viewer, "/my")), render_id(&seen));
+
+    // An app event (a run starts): the next request renders afresh.
+    let run = server
+        .call("/api/op/start_script", "app=demo&script=start.json")
+        .as_i64()
+        .unwrap();
+    let my_after = get(&admin, "/my");
+    assert_ne!(render_id(&my_after), render_id(&my), "stale after an event");
+    assert!(my_after.contains("badge running"), "{my_after}");
+    assert_eq!(render_id(&get(&admin, "/my")), render_id(&my_after));
+    let running_after = get(&admin, "/running");
+    assert_ne!(render_id(&running_after), render_id(&running));
+    assert!(running_after.contains(&format!(r#"data-run="{run}""#)));
+    let seen_after = get(&viewer, "/my");
+    assert_ne!(render_id(&seen_after), render_id(&seen));
+    assert!(seen_after.contains("badge running"));
+    assert!(!seen_after.contains("install-form"));
+    assert_ne!(render_id(&seen_after), render_id(&my_after));
+
+    // Another event (a rename): the list reads the new name at once.
+    server.call("/api/admin/rename_app", "name=other&to=renamed");
+    let renamed = get(&admin, "/my");
+    assert!(renamed.contains(r#"data-installed="renamed""#), "{renamed}");
+    assert!(!renamed.contains(r#"data-installed="other""#));
+    let seen_renamed = get(&viewer, "/my");
+    assert!(seen_renamed.contains(r#"data-installed="renamed""#));
+    assert!(!seen_renamed.contains("install-form"));
+
+    let stopped = support::request(
+        "POST",
+        &format!("{}/api/op/apps/demo/stop", server.url),
+        &admin,
+        None,
+    );
+    assert_eq!(stopped.status, 200, "{}", stopped.body);
 }
 
 /// `/pkg/<name>` accepting only `accept`: (status, headers, raw body).

@@ -1,5 +1,5 @@
 //! A `type: "file"` field of a script's question. The file is sent as soon
-//! as it is picked (the app page re-renders while it polls, which would
+//! as it is picked (the app page re-renders as the app changes, which would
 //! drop a picked-but-unsent file), straight into the app's folder on the
 //! server; the saved path is what the field answers with on Submit.
 

@@ -3,7 +3,7 @@ use crate::auth::Role;
 use leptos::prelude::*;
 
 /// The header on every page: the brand (back to the catalog), and who is
-/// signed in, with Settings for admins only.
+/// signed in, with Storage and Settings for admins only.
 #[component]
 pub fn TopBar() -> impl IntoView {
     let me = Resource::new(|| (), |_| whoami());
@@ -20,7 +20,7 @@ pub fn TopBar() -> impl IntoView {
                 <a href="/system">"System"</a>
                 <Transition fallback=|| ()>
                     {move || me.get().and_then(Result::ok).flatten().map(|viewer| view! {
-                        {viewer.role.allows(Role::Admin).then(|| view! { <a href="/settings">"Settings"</a> })}
+                        {viewer.role.allows(Role::Admin).then(|| view! { <a href="/storage">"Storage"</a> <a href="/settings">"Settings"</a> })}
                         <span class="role-badge" data-role=viewer.role.as_str() title=viewer.label.clone()>
                             {viewer.role.as_str()}
                         </span>

@@ -11,6 +11,11 @@ mod python_settings;
 mod run_log;
 mod running;
 mod settings;
+// Storage page (issue #10, item 2).
+mod storage;
+mod storage_models;
+mod storage_sections;
+mod storage_settings;
 mod system;
 
 pub use app_detail::AppDetailPage;
@@ -22,4 +27,5 @@ pub use not_found::NotFound;
 pub use run_log::RunLogPage;
 pub use running::RunningPage;
 pub use settings::SettingsPage;
+pub use storage::StoragePage;
 pub use system::SystemPage;

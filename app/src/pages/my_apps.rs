@@ -1,42 +1,22 @@
-use crate::api::{install_app, installed_apps, installs, whoami, InstallStatus};
+use crate::api::{
+    install_app, install_space_check, installed_apps, installs, whoami, InstallStatus,
+};
 use crate::auth::Role;
-use crate::components::{AppIcon, DownloadBar};
+use crate::components::{AppIcon, DiskWarning, DownloadBar};
+use crate::live::use_live;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 use std::time::Duration;
 
-/// How often a list with running apps is re-read.
-const POLL: Duration = Duration::from_millis(2000);
-
 /// `/my`: the apps installed on this machine, and installing from any git URL.
+/// The list is re-read when the live channel says an app changed (running
+/// badges, download bars, installs and removals).
 #[component]
 pub fn MyAppsPage() -> impl IntoView {
     let me = Resource::new(|| (), |_| whoami());
-    let poll = RwSignal::new(0u64);
-    let apps = Resource::new(move || poll.get(), |_| installed_apps());
-    // While something runs, re-read the list so running badges and
-    // download bars stay current; an idle list is left alone.
-    Effect::new(move |_| {
-        let handle = set_interval_with_handle(
-            move || {
-                let busy = apps.with_untracked(|r| {
-                    r.as_ref()
-                        .and_then(|r| r.as_ref().ok())
-                        .is_some_and(|list| list.iter().any(|a| a.running > 0))
-                });
-                if busy {
-                    poll.update(|n| *n += 1);
-                }
-            },
-            POLL,
-        );
-        on_cleanup(move || {
-            if let Ok(h) = handle {
-                h.clear();
-            }
-        });
-    });
+    let live = use_live();
+    let apps = Resource::new(move || live.any_app(), |_| installed_apps());
     let is_admin = move || {
         me.get()
             .and_then(Result::ok)
@@ -89,6 +69,8 @@ pub fn InstallForm(#[prop(optional, into)] source: String) -> impl IntoView {
     let install = Action::new(|(source, folder): &(String, String)| {
         install_app(source.clone(), Some(folder.clone()))
     });
+    // Free space is checked first; a warning waits for "Install anyway".
+    let check = Action::new(|source: &String| install_space_check(source.clone()));
     let progress = RwSignal::new(Vec::<InstallStatus>::new());
     // While an install runs, poll its progress (browser only).
     Effect::new(move |_| {
@@ -117,9 +99,26 @@ pub fn InstallForm(#[prop(optional, into)] source: String) -> impl IntoView {
             navigate(&format!("/app/{name}"), Default::default());
         }
     });
+    let start = move || {
+        install.dispatch((source.get_untracked(), folder.get_untracked()));
+    };
+    // Enough room (or no answer: a failed check never blocks): install now.
+    Effect::new(move |_| {
+        let checked = check.value().get();
+        if checked.is_some_and(|c| c.map_or(true, |c| c.warning.is_none())) {
+            start();
+        }
+    });
+    let warning = move || {
+        let asked = install.pending().get() || install.value().get().is_some();
+        let checked = check.value().get().and_then(Result::ok);
+        checked.and_then(|c| c.warning).filter(|_| !asked)
+    };
+    let anyway = Callback::new(move |()| start());
+    let busy = move || install.pending().get() || check.pending().get();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        install.dispatch((source.get_untracked(), folder.get_untracked()));
+        check.dispatch(source.get_untracked());
     };
     view! {
         <form class="install-form" on:submit=submit>
@@ -127,10 +126,16 @@ pub fn InstallForm(#[prop(optional, into)] source: String) -> impl IntoView {
                 required=true prop:value=move || source.get() on:input=move |ev| source.set(event_target_value(&ev))/>
             <input class="field" name="folder" placeholder="Folder (optional)"
                 prop:value=move || folder.get() on:input=move |ev| folder.set(event_target_value(&ev))/>
-            <button class="btn primary" type="submit" disabled=move || install.pending().get()>
-                {move || if install.pending().get() { "Installing…" } else { "Install" }}
+            // Enabled with a warning shown: submitting another source checks again.
+            <button class="btn primary" type="submit" disabled=busy>
+                {move || match (check.pending().get(), install.pending().get()) {
+                    (true, _) => "Checking space…",
+                    (_, true) => "Installing…",
+                    _ => "Install",
+                }}
             </button>
         </form>
+        {move || warning().map(|text| view! { <DiskWarning text on_anyway=anyway/> })}
         {move || install.pending().get().then(|| view! {
             <div class="install-progress">
                 {move || progress.get().into_iter().filter(|p| p.phase != "done").map(|p| view! {

@@ -1,22 +1,16 @@
 use crate::api::running_scripts;
+use crate::live::use_live;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use std::time::Duration;
 
-/// `/running`: every script running on this machine, across apps.
+/// `/running`: every script running on this machine, across apps. Re-read
+/// when the live channel says runs changed; uptimes count on with the
+/// server's clock from its system ticks, without asking again.
 #[component]
 pub fn RunningPage() -> impl IntoView {
-    let tick = RwSignal::new(0u64);
-    Effect::new(move |_| {
-        let handle =
-            set_interval_with_handle(move || tick.update(|t| *t += 1), Duration::from_secs(2));
-        on_cleanup(move || {
-            if let Ok(h) = handle {
-                h.clear();
-            }
-        });
-    });
-    let runs = Resource::new(move || tick.get(), |_| running_scripts());
+    let live = use_live();
+    let runs = Resource::new(move || live.runs(), |_| running_scripts());
+    let now = move || live.system().map(|t| t.now);
     view! {
         <Title text="Running"/>
         <section class="running-page">
@@ -26,16 +20,16 @@ pub fn RunningPage() -> impl IntoView {
                     Ok(list) if list.is_empty() => view! { <p class="empty">"Nothing is running."</p> }.into_any(),
                     Ok(list) => view! {
                         <ul class="link-list">
-                            {list.into_iter().map(|s| view! {
+                            {list.into_iter().map(|s| { let (started, up) = (s.run.started_at, s.uptime_secs); view! {
                                 <li class="link-row" data-run=s.run.id.to_string()>
                                     <div class="link-main">
                                         <a href=format!("/app/{}", s.run.app)><strong>{s.run.app.clone()}</strong></a>
                                         <span class="muted">{s.run.script.clone()}</span>
-                                        <span class="badge running">{uptime(s.uptime_secs)}</span>
+                                        <span class="badge running">{move || uptime(now().map_or(up, |n| (n - started).max(up)))}</span>
                                     </div>
                                     {s.run.open_path.clone().map(|p| view! { <a class="btn" href=p target="_blank">"Open"</a> })}
                                 </li>
-                            }).collect_view()}
+                            }}).collect_view()}
                         </ul>
                     }.into_any(),
                     Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),

@@ -1,5 +1,6 @@
 use super::environment_settings::EnvironmentSettingsSection;
 use super::python_settings::PythonSettingsSection;
+use super::storage_settings::StorageSettingsSection;
 use crate::api::{
     create_share_link, installed_apps, revoke_share_link, rotate_admin_token, share_app,
     share_links, ShareLink,
@@ -56,6 +57,8 @@ pub fn SettingsPage() -> impl IntoView {
             <PythonSettingsSection/>
 
             <EnvironmentSettingsSection/>
+
+            <StorageSettingsSection/>
 
             <h2>"Admin login link"</h2>
             <p class="lede">"Rotating makes the old login link stop working. Open sessions stay signed in."</p>

@@ -1,37 +1,55 @@
 use crate::api::{load_system_status, GpuView, LoadPoint, PlatformView, SystemStatus, TunnelView};
+use crate::live::{use_live, Live, SystemTick};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use std::time::Duration;
 
-/// How often the page refreshes its numbers.
-const REFRESH: Duration = Duration::from_secs(2);
+/// Load points the charts keep (as many as the server's sampler keeps).
+const HISTORY: usize = 90;
 
 /// `/system`: where this dashboard runs, how it is reached, and its load.
+/// Read once; then each system tick on the live channel (one sample on the
+/// server for every open page) adds its point without another request.
 #[component]
 pub fn SystemPage() -> impl IntoView {
-    let tick = RwSignal::new(0u64);
-    // Polling runs in the browser only; the server renders one snapshot.
-    Effect::new(move |_| {
-        let handle = set_interval_with_handle(move || tick.update(|t| *t += 1), REFRESH);
-        on_cleanup(move || {
-            if let Ok(handle) = handle {
-                handle.clear();
-            }
-        });
-    });
-    let status = Resource::new(move || tick.get(), |_| load_system_status());
+    let live = use_live();
+    let status = Resource::new(move || live.resync(), |_| load_system_status());
     view! {
         <Title text="System"/>
         <section class="system">
             <h1>"System"</h1>
             <Transition fallback=|| view! { <p class="note">"Loading…"</p> }>
                 {move || status.get().map(|result| match result {
-                    Ok(status) => view! { <StatusView status/> }.into_any(),
+                    Ok(status) => view! { <LiveStatus status live/> }.into_any(),
                     Err(err) => view! { <p class="notice error">{err.to_string()}</p> }.into_any(),
                 })}
             </Transition>
         </section>
     }
+}
+
+/// `status` kept current by the channel's system ticks.
+#[component]
+fn LiveStatus(status: SystemStatus, live: Live) -> impl IntoView {
+    let state = RwSignal::new(status);
+    Effect::new(move |_| {
+        if let Some(tick) = live.system() {
+            state.update(|s| apply_tick(s, tick));
+        }
+    });
+    move || view! { <StatusView status=state.get()/> }
+}
+
+/// Adds a tick's sample to `status` (once: a tick older than the newest
+/// point only refreshes GPUs and the tunnel).
+fn apply_tick(status: &mut SystemStatus, tick: SystemTick) {
+    let newest = status.history.last().map_or(0, |p| p.at_unix_ms);
+    if let Some(point) = tick.load.filter(|p| p.at_unix_ms > newest) {
+        status.history.push(point);
+        let extra = status.history.len().saturating_sub(HISTORY);
+        status.history.drain(..extra);
+    }
+    status.gpus = tick.gpus;
+    status.tunnel = tick.tunnel;
 }
 
 #[component]
@@ -183,5 +201,56 @@ fn percent(used: u64, total: u64) -> f32 {
         0.0
     } else {
         (used as f64 / total as f64 * 100.0) as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(at_unix_ms: u64) -> LoadPoint {
+        LoadPoint {
+            at_unix_ms,
+            cpu_pct: 1.0,
+            ram_used_bytes: 1,
+            ram_total_bytes: 2,
+            disk_used_bytes: 1,
+            disk_total_bytes: 2,
+        }
+    }
+
+    fn tick(load: Option<LoadPoint>) -> SystemTick {
+        SystemTick {
+            seq: 1,
+            now: 0,
+            load,
+            gpus: vec![],
+            tunnel: None,
+        }
+    }
+
+    #[test]
+    fn a_tick_adds_its_point_once_and_keeps_the_window() {
+        let mut status = SystemStatus {
+            platform: PlatformView {
+                name: "generic".into(),
+                home: "/h".into(),
+                home_is_persistent: None,
+                persistent_home: None,
+                public_url: None,
+                tunnels_allowed: true,
+                warnings: vec![],
+                ssh_hint: None,
+            },
+            tunnel: None,
+            gpus: vec![],
+            history: (1..=HISTORY as u64).map(point).collect(),
+        };
+        apply_tick(&mut status, tick(Some(point(HISTORY as u64))));
+        assert_eq!(status.history.len(), HISTORY, "an old point is not added");
+        apply_tick(&mut status, tick(Some(point(1000))));
+        assert_eq!(status.history.len(), HISTORY);
+        assert_eq!(status.history.last().unwrap().at_unix_ms, 1000);
+        assert_eq!(status.history[0].at_unix_ms, 2, "the oldest point left");
     }
 }

@@ -22,6 +22,9 @@ pub enum DriveError {
     /// A record file under the drive is not valid JSON.
     #[error("the drive record {path} is not valid JSON ({message}). Fix: delete it; it is rebuilt the next time an app links the drive.", path = .path.display())]
     Record { path: PathBuf, message: String },
+    /// The shared model folders cannot move where asked (why, and the fix).
+    #[error("moving the shared models: {0}")]
+    Placement(String),
 }
 
 impl DriveError {

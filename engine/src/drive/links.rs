@@ -64,15 +64,16 @@ pub fn move_path(from: &Path, to: &Path) -> Result<()> {
     match std::fs::rename(from, to) {
         Ok(()) => Ok(()),
         Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
-            copy_tree(from, to).map_err(DriveError::io("copying", from))?;
+            copy_tree(from, to, &mut |_| {}).map_err(DriveError::io("copying", from))?;
             remove_tree(from).map_err(DriveError::io("removing", from))
         }
         Err(e) => Err(DriveError::io("moving", from)(e)),
     }
 }
 
-/// Copies a file, folder or symlink (symlinks stay symlinks).
-fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+/// Copies a file, folder or symlink (symlinks stay symlinks); `copied`
+/// hears the size of each file once it is copied.
+pub fn copy_tree(from: &Path, to: &Path, copied: &mut dyn FnMut(u64)) -> io::Result<()> {
     let meta = std::fs::symlink_metadata(from)?;
     if meta.file_type().is_symlink() {
         std::os::unix::fs::symlink(std::fs::read_link(from)?, to)
@@ -80,11 +81,13 @@ fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
         std::fs::create_dir_all(to)?;
         for entry in std::fs::read_dir(from)? {
             let entry = entry?;
-            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
+            copy_tree(&entry.path(), &to.join(entry.file_name()), copied)?;
         }
         Ok(())
     } else {
-        std::fs::copy(from, to).map(|_| ())
+        let n = std::fs::copy(from, to)?;
+        copied(n);
+        Ok(())
     }
 }
 

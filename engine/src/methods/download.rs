@@ -2,6 +2,11 @@
 //! like any command). A file that is already there is skipped; a transfer
 //! goes to `<file>.part`, resumes from it, and is renamed only when
 //! complete, so an interrupted download never looks finished.
+//!
+//! The disk guard: when the server announces the size, a download that would
+//! not fit (with a margin) is refused before it starts; one that fills the
+//! disk anyway stops with the same "disk full" message and its `.part` is
+//! removed (a disk left at zero bytes breaks everything else on it).
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +16,7 @@ use super::{any_str, shell, uri_path, Flow};
 use crate::error::{MethodError, MethodResult};
 use crate::events::Event;
 use crate::runner::StepCtx;
+use crate::sys::disk;
 
 /// Where downloads land.
 enum Dest {
@@ -35,16 +41,20 @@ pub fn download(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResul
         }
         (None, None) => Dest::Dir(ctx.loc.dir.clone()),
     };
+    // Into a folder the server names the file, so it is asked first.
     let target = |url: &str| match &dest {
-        Dest::File(p) => p.clone(),
-        Dest::Dir(d) => d.join(remote_name(url)),
+        Dest::File(p) => (p.clone(), None),
+        Dest::Dir(d) => {
+            let probe = probe(url);
+            (d.join(probe.name(url)), Some(probe))
+        }
     };
     if ctx.is_plan() {
         // Each file, and whether it is already there (then skipped).
         let files = urls
             .iter()
             .map(|url| {
-                let path = target(url);
+                let (path, _) = target(url);
                 serde_json::json!({ "url": url, "path": path, "present": path.is_file() })
             })
             .collect();
@@ -52,13 +62,20 @@ pub fn download(ctx: &StepCtx<'_>, params: &Value, _step: &Value) -> MethodResul
         return Ok(Flow::Next(Value::Null));
     }
     for url in &urls {
-        fetch(ctx, params, url, &target(url))?;
+        let (path, probed) = target(url);
+        fetch(ctx, params, url, &path, probed)?;
     }
     Ok(Flow::Next(Value::Null))
 }
 
 /// Downloads one URL to `target` unless it is already there.
-fn fetch(ctx: &StepCtx<'_>, params: &Value, url: &str, target: &Path) -> MethodResult<()> {
+fn fetch(
+    ctx: &StepCtx<'_>,
+    params: &Value,
+    url: &str,
+    target: &Path,
+    probed: Option<Probe>,
+) -> MethodResult<()> {
     if target.is_file() {
         say(
             ctx,
@@ -69,6 +86,14 @@ fn fetch(ctx: &StepCtx<'_>, params: &Value, url: &str, target: &Path) -> MethodR
     let dir = target.parent().unwrap_or(Path::new("/"));
     std::fs::create_dir_all(dir)
         .map_err(|e| MethodError::msg(format!("fs.download: {}: {e}", dir.display())))?;
+    let size = probed.unwrap_or_else(|| probe(url)).size;
+    let env = ctx.env_map(params.get("env"));
+    let guard = Guard {
+        url,
+        part: part_path(target),
+        size,
+    };
+    guard.before(dir, &env)?;
     let sh = serde_json::json!({
         "message": curl_line(url, target),
         "path": dir.to_string_lossy(),
@@ -80,6 +105,7 @@ fn fetch(ctx: &StepCtx<'_>, params: &Value, url: &str, target: &Path) -> MethodR
         return Err(MethodError::Stopped);
     }
     if !target.is_file() {
+        guard.after_failure(dir)?;
         let why = ran.err().map(|e| format!(": {e}")).unwrap_or_default();
         return Err(MethodError::msg(format!(
             "fs.download of {url} failed; {} was not written (a partial download stays in its .part file and resumes next time){why}",
@@ -89,21 +115,111 @@ fn fetch(ctx: &StepCtx<'_>, params: &Value, url: &str, target: &Path) -> MethodR
     Ok(())
 }
 
+/// Where a transfer to `target` is written until it is complete.
+fn part_path(target: &Path) -> PathBuf {
+    let mut p = target.as_os_str().to_owned();
+    p.push(".part");
+    PathBuf::from(p)
+}
+
+/// The disk guard around one transfer.
+struct Guard<'a> {
+    url: &'a str,
+    part: PathBuf,
+    /// Bytes the server announced, when it did.
+    size: Option<u64>,
+}
+
+/// Below this many free bytes, a transfer that failed is taken to have
+/// filled the disk (curl says only "failure writing output", exit 23).
+const NEARLY_FULL: u64 = 16 << 20;
+
+impl Guard<'_> {
+    fn part_len(&self) -> u64 {
+        std::fs::metadata(&self.part).map_or(0, |m| m.len())
+    }
+
+    /// Refuses a transfer of announced size that would not fit (what a
+    /// resumed `.part` already holds is not needed again).
+    fn before(
+        &self,
+        dir: &Path,
+        env: &std::collections::BTreeMap<String, String>,
+    ) -> MethodResult<()> {
+        let Some(size) = self.size else {
+            return Ok(());
+        };
+        let space = disk::space_in(dir, |k| env.get(k).cloned())
+            .map_err(|e| MethodError::msg(format!("fs.download: {}: {e}", dir.display())))?;
+        disk::check(&space, size.saturating_sub(self.part_len()))
+            .map_err(|s| MethodError::msg(format!("fs.download of {}: {s}", self.url)))
+    }
+
+    /// After a failed transfer: when the disk is (nearly) full, removes the
+    /// `.part` (it cannot finish here and holds the space everything else
+    /// needs) and fails with the disk-full message; otherwise lets the
+    /// `.part` stay for the next run to resume.
+    fn after_failure(&self, dir: &Path) -> MethodResult<()> {
+        let Ok(now) = disk::space(dir) else {
+            return Ok(());
+        };
+        let written = self.part_len();
+        let short = self
+            .size
+            .is_some_and(|s| s.saturating_sub(written) > now.free);
+        if now.free >= NEARLY_FULL && !short {
+            return Ok(());
+        }
+        let _ = std::fs::remove_file(&self.part);
+        let free = disk::space(dir).map_or(now.free, |s| s.free);
+        let shortage = disk::Shortage {
+            mount: now.mount,
+            bytes: self.size.unwrap_or(written),
+            free,
+            at_least: self.size.is_none(),
+        };
+        Err(MethodError::msg(format!(
+            "fs.download of {} stopped: {shortage}",
+            self.url
+        )))
+    }
+}
+
 /// curl to `<target>.part` with resume (`-C -`), up to 10 retries, an
 /// attempt with no progress for 60 s aborted; a server that cannot resume
 /// (curl exit 33) gets a fresh transfer; the `.part` is renamed at the end.
+/// curl's own exit code is the shell's (23: it could not write).
 fn curl_line(url: &str, target: &Path) -> String {
-    let part = shell::quote(&format!("{}.part", target.display()));
+    let part = shell::quote(&part_path(target).to_string_lossy());
     let (u, t) = (shell::quote(url), shell::quote(&target.to_string_lossy()));
     let curl = "curl -fL --retry 10 --retry-delay 2 --speed-limit 1 --speed-time 60";
     format!(
-        "{{ {curl} -C - -o {part} {u} || {{ [ $? -eq 33 ] && rm -f {part} && {curl} -o {part} {u}; }}; }} && mv -f {part} {t}"
+        "{{ {curl} -C - -o {part} {u} || {{ rc=$?; [ $rc -eq 33 ] || exit $rc; rm -f {part} && {curl} -o {part} {u}; }}; }} && mv -f {part} {t}"
     )
 }
 
-/// The server's name for `url`: `Content-Disposition` of a 1-byte GET
-/// (after redirects), else the last segment of the final URL, else of `url`.
-fn remote_name(url: &str) -> String {
+/// What a 1-byte GET (after redirects) tells of a URL.
+struct Probe {
+    /// The server's file name (`Content-Disposition`, else the final URL's).
+    name: Option<String>,
+    /// The whole file's size (`Content-Range` total, or `Content-Length`
+    /// of a full answer).
+    size: Option<u64>,
+}
+
+impl Probe {
+    /// The file name to save `url` under.
+    fn name(&self, url: &str) -> String {
+        self.name
+            .clone()
+            .or_else(|| url_name(url))
+            .unwrap_or_else(|| "download".into())
+    }
+}
+
+/// Asks the server about `url` with a 1-byte ranged GET (some servers
+/// refuse HEAD, e.g. presigned S3 links).
+fn probe(url: &str) -> Probe {
     let probe = std::process::Command::new("curl")
         .args([
             "-sSL",
@@ -121,6 +237,11 @@ fn remote_name(url: &str) -> String {
     let text = probe
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default();
+    parse_probe(&text)
+}
+
+/// Reads curl's `-D -` headers (every hop's) followed by the final URL.
+fn parse_probe(text: &str) -> Probe {
     let disposition = text
         .lines()
         .filter_map(|l| {
@@ -132,10 +253,31 @@ fn remote_name(url: &str) -> String {
         })
         .next_back();
     let effective = text.lines().last().filter(|l| l.contains("://"));
-    disposition
-        .or_else(|| effective.and_then(url_name))
-        .or_else(|| url_name(url))
-        .unwrap_or_else(|| "download".into())
+    Probe {
+        name: disposition.or_else(|| effective.and_then(url_name)),
+        size: announced_size(text),
+    }
+}
+
+/// The size the last response announces: the total of `Content-Range:
+/// bytes 0-0/<total>`, else `Content-Length` of a full answer (`file://`
+/// has no status line). Error answers announce nothing.
+fn announced_size(text: &str) -> Option<u64> {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.iter().rposition(|l| l.starts_with("HTTP/"));
+    let block = &lines[start.unwrap_or(0)..];
+    let status = start.and_then(|i| lines[i].split_whitespace().nth(1));
+    let header = |name: &str| {
+        block.iter().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    };
+    match status {
+        None | Some("200") => header("content-length")?.parse().ok(),
+        Some("206") => header("content-range")?.rsplit('/').next()?.parse().ok(),
+        Some(_) => None,
+    }
 }
 
 /// `filename*=UTF-8''a%20b.bin` or `filename="a b.bin"`.
@@ -217,5 +359,25 @@ mod tests {
         );
         assert_eq!(url_name("https://h/x/"), None);
         assert_eq!(percent_decode("a%2"), "a%2");
+    }
+
+    #[test]
+    fn the_size_is_the_last_answers_range_total_or_full_length() {
+        let redirected = "HTTP/1.1 302 Found\r\nContent-Length: 99\r\nLocation: /x\r\n\r\n\
+            HTTP/1.1 206 Partial\r\nContent-Length: 1\r\nContent-Range: bytes 0-0/6900000000\r\n\r\n\nhttps://h/x";
+        assert_eq!(announced_size(redirected), Some(6_900_000_000));
+        let full = "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n\nhttps://h/x";
+        assert_eq!(announced_size(full), Some(1234));
+        assert_eq!(
+            announced_size("Content-Length: 6\r\n\r\n\nfile:///a"),
+            Some(6)
+        );
+        let unknown = "HTTP/1.1 206 Partial\r\nContent-Range: bytes 0-0/*\r\n\r\n\nhttps://h/x";
+        assert_eq!(announced_size(unknown), None);
+        assert_eq!(
+            announced_size("HTTP/1.1 404 No\r\nContent-Length: 9\r\n"),
+            None
+        );
+        assert_eq!(parse_probe(redirected).name.as_deref(), Some("x"));
     }
 }

@@ -1,11 +1,12 @@
 //! `hf.download` / `hf.upload`: the Hugging Face CLI in the run's terminal,
 //! in `path` (default: the script folder). Pinokio runs `hf <cmd>`; the
 //! `hf` command replaced `huggingface-cli` in huggingface_hub 1.0, so the
-//! older name is the fallback when `hf` is not installed.
+//! older name is the fallback when `hf` is not installed. Downloads go
+//! through the disk guard ([`super::hf_guard`]).
 
 use serde_json::Value;
 
-use super::{shell, uri_path, Flow};
+use super::{hf_guard, shell, uri_path, Flow};
 use crate::error::MethodResult;
 use crate::runner::StepCtx;
 
@@ -37,7 +38,15 @@ fn run(ctx: &StepCtx<'_>, sub: &str, params: &Value) -> MethodResult<Flow> {
         "env": params.get("env").cloned().unwrap_or(Value::Null),
         "venv": params.get("venv").cloned().unwrap_or(Value::Null),
     });
-    shell::run_quiet(ctx, &sh)
+    let guarded = (sub == "download" && !ctx.is_plan())
+        .then(|| hf_guard::request(params, &path))
+        .flatten();
+    let Some(req) = guarded else {
+        return shell::run_quiet(ctx, &sh);
+    };
+    let env = ctx.env_map(params.get("env"));
+    let needed = hf_guard::before(&req, &env)?;
+    shell::run_quiet(ctx, &sh).map_err(|e| hf_guard::after_failure(&req, &env, needed, e))
 }
 
 /// `_` positional words, then every other key as `--key value` (`true` →

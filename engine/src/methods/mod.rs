@@ -9,6 +9,7 @@ mod exec;
 mod flow;
 mod fs;
 mod hf;
+mod hf_guard;
 mod input;
 mod json;
 mod load;

@@ -15,7 +15,8 @@ pub struct Route {
     pub disposition: Option<String>,
     pub content_type: Option<String>,
     pub status: Option<u16>,
-    /// The first GET announces the full length but stops half way.
+    /// The first GET of the whole file (not a 1-byte size probe) announces
+    /// the full length but stops half way.
     pub break_once: bool,
     /// Answer 503 to the first this many requests.
     pub fail_first: usize,
@@ -110,7 +111,10 @@ impl Server {
             .unwrap_or(0);
         let mut body = vec![0; len];
         let _ = r.read_exact(&mut body);
-        let seen_before = self.hits(path.split('?').next().unwrap_or("")).len();
+        let earlier = self.hits(path.split('?').next().unwrap_or(""));
+        let seen_before = earlier.len();
+        let probe = |h: &HashMap<String, String>| h.get("range").is_some_and(|r| r == "bytes=0-0");
+        let transfers_before = earlier.iter().filter(|s| !probe(&s.headers)).count();
         self.seen.lock().unwrap().push(Seen {
             method: method.clone(),
             path: path.clone(),
@@ -187,7 +191,7 @@ impl Server {
         if method == "HEAD" {
             return;
         }
-        if route.break_once && seen_before == 0 && method == "GET" && status == 200 {
+        if route.break_once && transfers_before == 0 && method == "GET" && status == 200 {
             let _ = w.write_all(&slice[..slice.len() / 2]);
             let _ = w.flush();
             let _ = w.shutdown(std::net::Shutdown::Both);

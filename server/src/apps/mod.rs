@@ -184,10 +184,16 @@ pub(crate) struct Shared {
     /// runs still going on stop recording, the next supervisor reconciles.
     pub closed: std::sync::atomic::AtomicBool,
     pub torch_checks: torch::CheckCache,
+    /// Events emitted so far (see [`Apps::emitted`]).
+    pub emitted: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
     pub fn emit(&self, e: AppEvent) {
+        // Counted before anyone can hear it: whoever learns of the event
+        // (or asks after it) sees the new count.
+        self.emitted
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let _ = self.events.send(e);
     }
 
@@ -277,6 +283,7 @@ impl Apps {
             rt: tokio::runtime::Handle::current(),
             closed: Default::default(),
             torch_checks: Default::default(),
+            emitted: Default::default(),
         });
         let apps = Apps {
             inner: Arc::new(Inner {
@@ -305,6 +312,15 @@ impl Apps {
     /// State changes, notifications, URLs and questions, as they happen.
     pub fn events(&self) -> broadcast::Receiver<AppEvent> {
         self.shared().events.subscribe()
+    }
+
+    /// How many events were emitted so far: it moves, before the event is
+    /// sent, whenever something an app shows may have changed. Pages kept
+    /// rendered (`crate::page_cache`) are valid while it stands still.
+    pub fn emitted(&self) -> u64 {
+        self.shared()
+            .emitted
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Installed apps: every folder under `<home>/api` (also ones put there

@@ -31,7 +31,11 @@ pub fn required(method: &Method, path: &str) -> Access {
             _ => Role::Admin,
         });
     }
-    if path == "/settings" || path.starts_with("/settings/") {
+    // Admin pages: the Storage page deletes caches, venvs and apps.
+    if ["/settings", "/storage"]
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+    {
         return Access::Role(Role::Admin);
     }
     // Opening an app signs in to its own origin, where using it needs operator.
@@ -90,5 +94,6 @@ mod tests {
             assert_ne!(required(&get, path), Access::Public, "{path}");
         }
         assert_eq!(required(&get, "/settings"), Access::Role(Role::Admin));
+        assert_eq!(required(&get, "/storage"), Access::Role(Role::Admin));
     }
 }

@@ -2,6 +2,8 @@
 
 mod apps;
 mod origin;
+// Storage page (issue #10, item 2).
+pub mod storage;
 
 use crate::apps::Apps;
 use crate::auth::Auth;
@@ -19,6 +21,8 @@ pub struct ServerBackend {
     pub system: std::sync::Arc<SystemMonitor>,
     pub apps: Apps,
     pub origins: crate::origin::AppOrigins,
+    /// Storage page: background sizes, actions, dedup.
+    pub storage: crate::storage::service::Storage,
 }
 
 /// Server functions show errors to the user: keep the whole cause chain.
@@ -244,4 +248,95 @@ impl Backend for ServerBackend {
     ) -> BoxFuture<'_, Result<String, String>> {
         Box::pin(origin::share_app(&self.origins, name, label, expires_at))
     }
+
+    // ---- Storage page (issue #10, item 2): see backend/storage.rs ----
+
+    fn storage_overview(&self) -> BoxFuture<'_, Result<app::api::StorageOverview, String>> {
+        Box::pin(storage::overview(&self.storage, &self.apps))
+    }
+
+    fn storage_rescan(&self) -> BoxFuture<'_, Result<(), String>> {
+        self.storage.rescan();
+        Box::pin(async { Ok(()) })
+    }
+
+    fn clear_app_caches(&self, name: String) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async move {
+            let done = self.storage.clear_app_caches(&name).await;
+            done.map_err(user_error)
+        })
+    }
+
+    fn clear_download_cache(&self) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async move {
+            let done = self.storage.clear_download_cache().await;
+            done.map_err(user_error)
+        })
+    }
+
+    fn remove_app_venvs(&self, name: String) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async move {
+            let done = self.storage.remove_venvs(&name).await;
+            done.map_err(user_error)
+        })
+    }
+
+    fn start_dedup(&self) -> BoxFuture<'_, Result<(), String>> {
+        let started = self.storage.start_dedup().map_err(user_error);
+        Box::pin(async move { started })
+    }
+
+    fn move_models(&self, to: Option<String>) -> BoxFuture<'_, Result<(), String>> {
+        let running = storage::active_apps(&self.apps);
+        let started = self
+            .storage
+            .start_move_models(to.map(Into::into), running)
+            .map_err(user_error);
+        Box::pin(async move { started })
+    }
+
+    fn dedup_auto(&self) -> BoxFuture<'_, Result<bool, String>> {
+        Box::pin(async move {
+            let store = self.storage.store();
+            crate::storage::dedup::auto_enabled(store)
+                .await
+                .map_err(user_error)
+        })
+    }
+
+    fn set_dedup_auto(&self, on: bool) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            let store = self.storage.store();
+            crate::storage::dedup::set_auto(store, on)
+                .await
+                .map_err(user_error)
+        })
+    }
+    // ---- end of Storage page ----
+
+    // ---- Disk guard before installs (issue #10, item 3) ----
+
+    fn install_space_check(
+        &self,
+        source: String,
+    ) -> BoxFuture<'_, Result<app::api::DiskCheck, String>> {
+        // Every install is measured against the same estimate for now.
+        let _ = source;
+        Box::pin(async move {
+            let home = self.apps.home();
+            let space = crate::storage::guard::install_space(home, self.storage.store())
+                .await
+                .map_err(user_error)?;
+            Ok(app::api::DiskCheck {
+                warning: space.warning(),
+                mount: space.mount,
+                free: space.free,
+                estimate: space.estimate,
+                needed: space.needed,
+                cache_bytes: space.cache_bytes,
+                duplicate_bytes: space.duplicate_bytes,
+            })
+        })
+    }
+    // ---- end of disk guard ----
 }

@@ -1,10 +1,11 @@
 //! `/app/<name>`: an installed app's launcher menu, its live terminals,
 //! the questions its scripts ask, and its run history.
 //!
-//! The page is rendered once from the server's answer and then follows the
-//! app by polling: each part re-renders only when its own data changes, and
-//! running scripts and open forms are keyed, so a terminal stays connected
-//! and a half-filled form keeps its text across refreshes.
+//! The page is rendered once from the server's answer and then re-reads the
+//! app when the live channel says it changed (`crate::live`): each part
+//! re-renders only when its own data changes, and running scripts and open
+//! forms are keyed, so a terminal stays connected and a half-filled form
+//! keeps its text across refreshes.
 
 mod admin;
 mod forms;
@@ -18,6 +19,7 @@ use super::NotFound;
 use crate::api::{load_app_page, rename_app, start_script, stop_run, whoami, AppPage, RunInfo};
 use crate::auth::Role;
 use crate::components::{AppIcon, Toast, ToastRegion, Toasts, Uploads};
+use crate::live::use_live;
 use admin::{Configure, Rename, Uninstall};
 use forms::FormView;
 use history::{History, Notices};
@@ -27,14 +29,10 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use menu::{MenuList, PreList};
 use origin::OriginPanel;
 use runs::RunView;
-use std::time::Duration;
 use torch::TorchNotice;
 
 /// Renames `(app, to)`; answers the new name.
 type RenameAction = Action<(String, String), Result<String, ServerFnError>>;
-
-/// How often the page re-reads the app's state (menu, runs, forms).
-const REFRESH: Duration = Duration::from_millis(1500);
 
 #[component]
 pub fn InstalledAppPage() -> impl IntoView {
@@ -92,23 +90,21 @@ fn toast_candidates(page: &AppPage) -> Vec<Toast> {
     notices.chain(failures).collect()
 }
 
-/// Keeps `state` fresh in the browser: every [`REFRESH`], and at once when
-/// `poke` changes (after Start, Stop, an answer). Answers older than one
-/// already applied are dropped.
+/// Keeps `state` fresh in the browser: when the live channel says the app
+/// changed, and at once when `poke` changes (after Start, Stop, an answer).
+/// Answers older than one already applied are dropped.
 fn follow(name: String, state: RwSignal<AppPage>, poke: RwSignal<u64>) {
-    let tick = RwSignal::new(0u64);
-    Effect::new(move |_| {
-        let handle = set_interval_with_handle(move || tick.update(|t| *t += 1), REFRESH);
-        on_cleanup(move || {
-            if let Ok(h) = handle {
-                h.clear();
-            }
-        });
-    });
+    let live = use_live();
+    let changed = {
+        let name = name.clone();
+        Memo::new(move |_| live.app(&name))
+    };
     let asked = StoredValue::new(0u64);
     let applied = StoredValue::new(0u64);
     Effect::new(move |first: Option<()>| {
-        tick.track();
+        // Read, not just tracked: a memo is computed lazily, and one never
+        // computed has no sources to hear from.
+        let _ = changed.get();
         poke.track();
         if first.is_none() {
             return;
