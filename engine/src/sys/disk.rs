@@ -206,14 +206,14 @@ pub fn mount_point(path: &Path) -> PathBuf {
 fn longest_mount(mountinfo: &str, path: &Path) -> Option<PathBuf> {
     mountinfo
         .lines()
-        .filter_map(|l| l.split(' ').nth(4).map(unescape))
+        .filter_map(|l| l.split(' ').nth(4).map(unescape_mount_field))
         .map(PathBuf::from)
         .filter(|m| path.starts_with(m))
         .max_by_key(|m| m.components().count())
 }
 
 /// mountinfo escapes space, tab, newline and backslash as `\040`-style octal.
-fn unescape(field: &str) -> String {
+pub fn unescape_mount_field(field: &str) -> String {
     let b = field.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

@@ -152,7 +152,7 @@ fn parse_mountinfo_line(line: &str) -> Option<((u64, u64), Mount)> {
     let (left, right) = line.split_once(" - ")?;
     let fields: Vec<&str> = left.split(' ').collect();
     let (major, minor) = fields.get(2)?.split_once(':')?;
-    let point = unescape(fields.get(4)?);
+    let point = engine::sys::disk::unescape_mount_field(fields.get(4)?);
     let fs_type = right.split(' ').next()?.to_string();
     Some((
         (major.parse().ok()?, minor.parse().ok()?),
@@ -161,30 +161,6 @@ fn parse_mountinfo_line(line: &str) -> Option<((u64, u64), Mount)> {
             fs_type,
         },
     ))
-}
-
-/// mountinfo writes space, tab, newline and backslash as `\040`-style octal.
-fn unescape(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('\\') {
-        out.push_str(&rest[..i]);
-        let code = rest
-            .get(i + 1..i + 4)
-            .and_then(|o| u8::from_str_radix(o, 8).ok());
-        match code {
-            Some(c) => {
-                out.push(c as char);
-                rest = &rest[i + 4..];
-            }
-            None => {
-                out.push('\\');
-                rest = &rest[i + 1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]
