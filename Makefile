@@ -15,6 +15,7 @@ test:       ## every test: fmt, clippy, Rust tests, browser tests in Chromium
 bench:      ## benchmarks (numbers, not pass/fail)
 	scripts/build-site.sh
 	cargo bench -p server
+	PINOKIOCLOUD_BIN=target/release/pinokiocloud node end2end/bench/phone_fcp.mjs
 
 setup:      ## install build tools only (idempotent)
 	scripts/setup.sh

@@ -10,10 +10,11 @@ mod components;
 pub mod live;
 mod pages;
 pub mod query;
+mod stylesheet;
 mod time;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path,
@@ -32,11 +33,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="theme-color" content="#0f1115"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <HydrationScripts options/>
+                <stylesheet::Styles options=options.clone()/>
                 <MetaTags/>
             </head>
             <body>
                 <App/>
+                // Last, so that the bundle's preload does not share a slow
+                // link with the page itself before the page has arrived.
+                <HydrationScripts options/>
             </body>
         </html>
     }
@@ -47,7 +51,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     live::provide();
     view! {
-        <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css")/>
         <Title formatter=|page: String| {
             if page.is_empty() { "PinokioCloud".to_string() } else { format!("{page} · PinokioCloud") }
         }/>

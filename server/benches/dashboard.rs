@@ -35,15 +35,16 @@ fn main() {
     println!("idle RSS after start: {:.1} MiB", rss_mib(&child));
 
     let cookie = rt.block_on(login_cookie(&url, &token));
-    println!("page        1 client p50   {CLIENTS} clients p50   {CLIENTS} clients p99   (accepting {ACCEPT_ENCODING})");
+    println!("page        1 client p50   {CLIENTS} clients p50   {CLIENTS} clients p99   RSS after   (accepting {ACCEPT_ENCODING})");
     for page in PAGES {
         let one = rt.block_on(load(&url, page, &cookie, 1, SINGLE));
         let many = rt.block_on(load(&url, page, &cookie, CLIENTS, REQUESTS));
         println!(
-            "{page:<11} {:>9.2} ms   {:>12.2} ms   {:>12.2} ms",
+            "{page:<11} {:>9.2} ms   {:>12.2} ms   {:>12.2} ms   {:>5.0} MiB",
             percentile(&one, 0.50),
             percentile(&many, 0.50),
-            percentile(&many, 0.99)
+            percentile(&many, 0.99),
+            rss_mib(&child)
         );
     }
     println!("RSS after load: {:.1} MiB", rss_mib(&child));
@@ -168,16 +169,16 @@ async fn shipped_size(url: &str, asset: &str) -> (usize, usize) {
         .unwrap()
         .len();
     // Steady state: the bundle is precompressed in the background after the
-    // first request (sent with its length once ready).
+    // first request (sent with an ETag once ready).
     let mut sent = 0;
-    for _ in 0..60 {
+    for _ in 0..240 {
         let response = client
             .get(&path)
             .header("accept-encoding", "br, gzip")
             .send()
             .await
             .unwrap();
-        let ready = response.headers().contains_key("content-length");
+        let ready = response.headers().contains_key("etag");
         sent = response.bytes().await.unwrap().len();
         if ready {
             break;

@@ -8,24 +8,34 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-/// Brotli's best quality and a 4 MiB window (what browsers accept).
+/// Brotli's best quality.
 const QUALITY: u32 = 11;
-const WINDOW: u32 = 22;
 
 /// One file as it was on disk when compressed.
 #[derive(Clone, PartialEq)]
 struct Stamp {
     len: u64,
     modified: Option<SystemTime>,
+}
+
+impl Stamp {
+    /// A validator for the precompressed copy: browsers revalidate with it
+    /// and get a 304 instead of the bundle again.
+    fn etag(&self) -> String {
+        let nanos = self
+            .modified
+            .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        format!("\"{:x}-{nanos:x}-br\"", self.len)
+    }
 }
 
 enum Entry {
@@ -55,14 +65,15 @@ impl AssetCache {
         self.files.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The ready brotli body of `name` when it still matches the file;
-    /// otherwise starts compressing it (once) and answers `None`.
-    fn brotli_of(&self, name: &str) -> Option<Bytes> {
+    /// The ready brotli body of `name` and the file's stamp when it still
+    /// matches the file; otherwise starts compressing it (once) and answers
+    /// `None`.
+    fn brotli_of(&self, name: &str) -> Option<(Bytes, Stamp)> {
         let path = self.pkg.join(name);
         let stamp = stamp_of(&path)?;
         let mut files = self.lock();
         match files.get(name) {
-            Some(Entry::Ready { stamp: s, br }) if *s == stamp => return Some(br.clone()),
+            Some(Entry::Ready { stamp: s, br }) if *s == stamp => return Some((br.clone(), stamp)),
             Some(Entry::Compressing) => return None,
             _ => {}
         }
@@ -98,29 +109,12 @@ fn stamp_of(path: &Path) -> Option<Stamp> {
 }
 
 fn compress(data: &[u8]) -> std::io::Result<Bytes> {
-    let mut out = Vec::with_capacity(data.len() / 3);
-    {
-        let mut writer = brotli::CompressorWriter::new(&mut out, 1 << 16, QUALITY, WINDOW);
-        writer.write_all(data)?;
-        writer.flush()?;
-    }
-    Ok(Bytes::from(out))
+    crate::compression::brotli(data, QUALITY).map(Bytes::from)
 }
 
 /// Whether the request accepts brotli (`br`, not refused with `q=0`).
 fn accepts_br(req: &Request) -> bool {
-    let Some(value) = req
-        .headers()
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    value.split(',').any(|part| {
-        let mut fields = part.split(';').map(str::trim);
-        fields.next() == Some("br")
-            && !fields.any(|f| f.replace(' ', "").eq_ignore_ascii_case("q=0"))
-    })
+    crate::compression::accepted(req.headers()) == Some(crate::compression::Encoding::Brotli)
 }
 
 /// `/pkg/<file>` with a plain file name (never a path out of the folder).
@@ -146,23 +140,44 @@ fn content_type(name: &str) -> &'static str {
 }
 
 /// Axum middleware (outside the ordinary compression): answers `/pkg/`
-/// requests that accept brotli from the precompressed copy when it is ready.
+/// requests that accept brotli from the precompressed copy when it is ready,
+/// with an `ETag`, and a 304 when the browser already has that copy. The
+/// names are not content-hashed, so browsers must ask each time
+/// (`no-cache`); the answer is a few hundred bytes instead of the bundle.
 pub async fn serve(State(cache): State<AssetCache>, req: Request, next: Next) -> Response {
     let name = match (req.method() == Method::GET, asset_name(req.uri().path())) {
         (true, Some(name)) if accepts_br(&req) => name.to_string(),
         _ => return next.run(req).await,
     };
-    let Some(br) = cache.brotli_of(&name) else {
+    let Some((br, stamp)) = cache.brotli_of(&name) else {
         return next.run(req).await;
     };
-    let mut response = Body::from(br).into_response();
+    let etag = stamp.etag();
+    let unchanged = req
+        .headers()
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| tag.trim() == etag || tag.trim() == "*");
+    let mut response = if unchanged {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut response = Body::from(br).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type(&name)),
+        );
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+        response
+    };
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(&name)),
-    );
-    headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, etag);
+    }
     response
 }
 

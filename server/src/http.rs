@@ -11,8 +11,6 @@ use axum::{middleware, routing::get, Router};
 use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
-use tower_http::compression::CompressionLayer;
-use tower_http::CompressionLevel;
 
 /// Every route the server registers, as `(method, path)`: our own, the pages,
 /// and the server functions. The auth tests walk this list, so a new route is
@@ -83,9 +81,9 @@ pub fn router(
         .merge(crate::terminal::router(apps.clone()))
         .merge(crate::live::router(live, Some(auth.clone())))
         .merge(origin::routes::router(origins.clone()))
-        // A cheap level: brotli's default (11) costs more than rendering a
-        // page; level 4 is within a few percent of its size.
-        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
+        // Pages and server-function replies, compressed whole at a cheap
+        // level (brotli's best costs more than rendering a page).
+        .layer(middleware::from_fn(crate::compression::compress))
         // The catalog, My apps and Running, rendered and compressed once per
         // role (the last two again after each app event).
         .layer(middleware::from_fn_with_state(

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod backend;
 pub mod cli;
 pub mod cloud;
+pub mod compression;
 pub mod engine_cli;
 pub mod home;
 pub mod http;
