@@ -26,16 +26,25 @@ fn css(options: &LeptosOptions) -> Option<std::sync::Arc<str>> {
     use std::collections::HashMap;
     use std::path::PathBuf;
     use std::sync::{Arc, Mutex, OnceLock};
+    use std::time::SystemTime;
 
-    // Read once per site folder: a test process may serve several sites.
-    static READ: OnceLock<Mutex<HashMap<PathBuf, Option<Arc<str>>>>> = OnceLock::new();
+    type Read = (Option<SystemTime>, Arc<str>);
+    // Per site folder (a test process may serve several), read again when
+    // the file changes (a rebuilt site).
+    static READ: OnceLock<Mutex<HashMap<PathBuf, Read>>> = OnceLock::new();
     let path = PathBuf::from(options.site_root.as_ref())
         .join(options.site_pkg_dir.as_ref())
         .join(format!("{OUTPUT_NAME}.css"));
+    let modified = std::fs::metadata(&path).ok()?.modified().ok();
     let mut read = READ.get_or_init(Default::default).lock().ok()?;
-    read.entry(path)
-        .or_insert_with_key(|path| std::fs::read_to_string(path).ok().map(Arc::from))
-        .clone()
+    if let Some((at, css)) = read.get(&path) {
+        if *at == modified {
+            return Some(css.clone());
+        }
+    }
+    let css: Arc<str> = std::fs::read_to_string(&path).ok()?.into();
+    read.insert(path, (modified, css.clone()));
+    Some(css)
 }
 
 /// The shell is rendered on the server only.
