@@ -1,8 +1,10 @@
 //! Dashboard benchmark (`cargo bench -p server --bench dashboard`): cold start
-//! to first 200, idle RSS, per page the single-client p50 and the p99 under
-//! 50 concurrent clients (signed in, accepting `gzip, br` like browsers, on
-//! kept-alive connections), and the compressed size of the shipped JS +
-//! WASM + CSS. Prints numbers; asserts nothing.
+//! to first 200, idle RSS, per page (catalog, an app's catalog page, My apps,
+//! Running, an installed app, System, Settings, Storage) the single-client
+//! p50 and the p99 under 50 concurrent clients (signed in, accepting
+//! `gzip, br` like browsers, on kept-alive connections) with RSS after each,
+//! and the compressed size of the shipped JS + WASM + CSS. Prints numbers;
+//! asserts nothing.
 
 use std::path::Path;
 use std::process::Child;
@@ -15,7 +17,16 @@ const REQUESTS: usize = 5_000;
 const SINGLE: usize = 300;
 /// What browsers send.
 const ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
-const PAGES: [&str; 5] = ["/", "/my", "/running", "/system", "/settings"];
+const PAGES: [&str; 8] = [
+    "/",
+    "/apps/comfyui",
+    "/my",
+    "/running",
+    "/app/demo",
+    "/system",
+    "/settings",
+    "/storage",
+];
 
 fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -29,18 +40,26 @@ fn main() {
     );
 
     let home = tempfile::tempdir().unwrap();
+    // One installed app, for its page (`/app/demo`).
+    let demo = home.path().join("api/demo");
+    std::fs::create_dir_all(&demo).unwrap();
+    std::fs::write(
+        demo.join("start.json"),
+        r#"{"run":[{"method":"shell.run","params":{"message":"echo hi"}}]}"#,
+    )
+    .unwrap();
     let (mut child, url, token) = bench_support::spawn_server(home.path(), Some(&site));
     rt.block_on(wait_ok(&url, &token));
     std::thread::sleep(Duration::from_secs(1));
     println!("idle RSS after start: {:.1} MiB", rss_mib(&child));
 
     let cookie = rt.block_on(login_cookie(&url, &token));
-    println!("page        1 client p50   {CLIENTS} clients p50   {CLIENTS} clients p99   RSS after   (accepting {ACCEPT_ENCODING})");
+    println!("page           1 client p50   {CLIENTS} clients p50   {CLIENTS} clients p99   RSS after   (accepting {ACCEPT_ENCODING})");
     for page in PAGES {
         let one = rt.block_on(load(&url, page, &cookie, 1, SINGLE));
         let many = rt.block_on(load(&url, page, &cookie, CLIENTS, REQUESTS));
         println!(
-            "{page:<11} {:>9.2} ms   {:>12.2} ms   {:>12.2} ms   {:>5.0} MiB",
+            "{page:<14} {:>6.2} ms   {:>12.2} ms   {:>12.2} ms   {:>5.0} MiB",
             percentile(&one, 0.50),
             percentile(&many, 0.50),
             percentile(&many, 0.99),
