@@ -91,9 +91,7 @@ async fn an_existing_home_environment_is_never_rewritten_on_open() {
     let file = f.path().join("ENVIRONMENT");
     std::fs::write(&file, "ONLY=mine\n").unwrap();
     let (home, store, targets, _ghost) = f.crash();
-    let reopened = server::apps::Apps::open(home.path(), store.pool().clone(), targets)
-        .await
-        .unwrap();
+    let reopened = apps_common::reopen(home.path(), &store, &targets).await;
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "ONLY=mine\n");
     assert_eq!(reopened.home_environment().unwrap().text, "ONLY=mine\n");
     reopened.kill_all_now();

@@ -5,7 +5,7 @@ mod apps_common;
 
 use apps_common::*;
 use serde_json::Value;
-use server::apps::{Apps, PythonSettings};
+use server::apps::PythonSettings;
 
 #[tokio::test]
 async fn settings_persist_reach_the_engine_and_follow_renames() {
@@ -38,9 +38,7 @@ async fn settings_persist_reach_the_engine_and_follow_renames() {
     assert!(!f.apps.engine().acceleration("a"));
 
     let (home, store, targets, _ghost) = f.crash();
-    let reopened = Apps::open(home.path(), store.pool().clone(), targets)
-        .await
-        .unwrap();
+    let reopened = apps_common::reopen(home.path(), &store, &targets).await;
     assert_eq!(reopened.python_settings().await.unwrap(), off);
     assert_eq!(reopened.app_acceleration("c").await.unwrap(), Some(true));
     assert!(reopened.engine().acceleration("c") && !reopened.engine().acceleration("b"));

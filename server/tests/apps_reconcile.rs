@@ -44,9 +44,7 @@ async fn a_restart_kills_orphaned_processes_and_records_why() {
     let (home, store, targets, _ghost) = f.crash();
     assert!(alive(pid), "a crash leaves the processes running");
 
-    let reopened = Apps::open(home.path(), store.pool().clone(), targets.clone())
-        .await
-        .unwrap();
+    let reopened = apps_common::reopen(home.path(), &store, &targets).await;
     assert!(!alive(pid), "the orphaned shell was stopped");
     assert!(
         pids_with_env(&marker).is_empty(),
@@ -81,9 +79,7 @@ async fn a_restart_after_the_processes_died_says_so() {
     // The processes die with the machine, say.
     engine::kill_group(pid);
     assert!(!alive(pid));
-    let reopened = Apps::open(home.path(), store.pool().clone(), targets.clone())
-        .await
-        .unwrap();
+    let reopened = apps_common::reopen(home.path(), &store, &targets).await;
     let rec = reopened.run_record(run).await.unwrap();
     assert_eq!(
         rec.reason.as_deref(),
@@ -102,9 +98,7 @@ async fn autostart_apps_start_when_the_supervisor_opens() {
     f.apps.set_autostart("auto", true).await.unwrap();
     assert!(f.apps.list().await.unwrap()[0].autostart);
     let (home, store, targets, _ghost) = f.crash();
-    let reopened = Apps::open(home.path(), store.pool().clone(), targets.clone())
-        .await
-        .unwrap();
+    let reopened = apps_common::reopen(home.path(), &store, &targets).await;
     let running = reopened.running();
     assert_eq!(running.len(), 1);
     assert_eq!(

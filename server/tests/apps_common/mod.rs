@@ -210,3 +210,23 @@ pub fn pids_with_env(marker: &str) -> Vec<i32> {
         .filter(|pid| alive(*pid))
         .collect()
 }
+
+/// `Apps::open` on a home whose supervisor was just dropped (a restart in
+/// the same test process). Tests run in parallel threads: one that forks a
+/// child at that moment holds a copy of the home lock's descriptor until its
+/// exec, so the lock can still look taken for a few milliseconds. A real
+/// restart is a new process and never meets this.
+pub async fn reopen(home: &Path, store: &Store, targets: &Arc<ProxyTargets>) -> Apps {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match Apps::open(home, store.pool().clone(), targets.clone()).await {
+            Ok(apps) => return apps,
+            Err(server::apps::AppsError::HomeLocked { .. })
+                if std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            Err(err) => panic!("reopening {}: {err}", home.display()),
+        }
+    }
+}
