@@ -14,7 +14,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use http_body_util::BodyExt;
 use std::io::Write;
@@ -160,13 +160,28 @@ pub async fn compress(req: Request, next: Next) -> Response {
     if read.len() < MIN_SIZE {
         return Response::from_parts(parts, Body::from(read));
     }
-    let encoded = if read.len() >= BLOCKING_SIZE {
-        let data = read.clone();
-        tokio::task::spawn_blocking(move || encode(&data, encoding))
-            .await
-            .unwrap_or_else(|join| Err(std::io::Error::other(join)))
+    let (read, encoded) = if read.len() >= BLOCKING_SIZE {
+        // The body goes to the blocking thread and comes back with its
+        // encoding, to be sent as is if compressing fails.
+        match tokio::task::spawn_blocking(move || {
+            let encoded = encode(&read, encoding);
+            (read, encoded)
+        })
+        .await
+        {
+            Ok(done) => done,
+            Err(join) => {
+                tracing::warn!("compressing a response panicked: {join}");
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the response could not be compressed",
+                )
+                    .into_response();
+            }
+        }
     } else {
-        encode(&read, encoding)
+        let encoded = encode(&read, encoding);
+        (read, encoded)
     };
     match encoded {
         Ok(encoded) => {
