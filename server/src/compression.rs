@@ -30,7 +30,7 @@ const MIN_SIZE: usize = 128;
 const BLOCKING_SIZE: usize = 256 << 10;
 
 /// A content coding the client accepts, best first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub enum Encoding {
     Brotli,
     Gzip,

@@ -1,5 +1,5 @@
 //! Render once, serve many. Pages are kept rendered and compressed per
-//! (address, role, label, accepted encodings) and served from memory: a
+//! (address, role, label, coding sent) and served from memory: a
 //! room full of people opening a share link costs one render.
 //!
 //! - The catalog (`/`, with any search query) and its app pages
@@ -40,7 +40,9 @@ struct Key {
     path_and_query: String,
     role: &'static str,
     label: String,
-    accept_encoding: String,
+    /// The coding the page is sent in: browsers that word their
+    /// `Accept-Encoding` differently still share one copy.
+    encoding: Option<crate::compression::Encoding>,
 }
 
 /// Counts app events; a live page is kept while it stands still.
@@ -157,12 +159,6 @@ fn key_of(cache: &PageCache, req: &Request) -> Option<(Key, Rule)> {
     }
     let rule = cache.rule(req.uri().path())?;
     let viewer = req.extensions().get::<Viewer>()?;
-    let accept_encoding = req
-        .headers()
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
     let key = Key {
         path_and_query: req
             .uri()
@@ -170,7 +166,7 @@ fn key_of(cache: &PageCache, req: &Request) -> Option<(Key, Rule)> {
             .map_or_else(|| "/".to_string(), |pq| pq.as_str().to_string()),
         role: viewer.role.as_str(),
         label: viewer.label.clone(),
-        accept_encoding,
+        encoding: crate::compression::accepted(req.headers()),
     };
     Some((key, rule))
 }
