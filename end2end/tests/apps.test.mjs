@@ -15,8 +15,21 @@ const ctx = useServerAndBrowser();
 
 const menuItem = (page, text) => page.locator(".launcher .menu-item", { hasText: text });
 
-/** Whether an <img> loaded a real image. */
-const loaded = (img) => img.evaluate((el) => el.complete && el.naturalWidth > 0);
+/**
+ * Whether an <img> loads a real image. The icon is `loading="lazy"` and may
+ * still be in flight when the page has hydrated, so this scrolls it into view
+ * and waits for its load or error (up to 15 s) rather than reading it once.
+ */
+const loaded = async (img) => {
+  await img.scrollIntoViewIfNeeded();
+  return img.evaluate((el) => new Promise((resolve) => {
+    const settle = () => resolve(el.naturalWidth > 0);
+    if (el.complete) return settle();
+    el.addEventListener("load", settle, { once: true });
+    el.addEventListener("error", settle, { once: true });
+    setTimeout(settle, 15_000);
+  }));
+};
 
 /** Opens a <details> section (idempotent, unlike clicking its summary). */
 const expand = (page, selector) => page.locator(selector).evaluate((d) => { d.open = true; });
