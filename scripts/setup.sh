@@ -24,6 +24,13 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want"
 fi
 
+# wasm-split-cli cuts the lazily loaded routes out of the bundle (scripts/build-site.sh).
+split_version=0.2.4
+if ! cargo install --list | grep -qx "wasm_split_cli_support v$split_version:"; then
+  step "installing wasm-split-cli $split_version"
+  cargo install wasm_split_cli_support --version "$split_version" --features build-binary
+fi
+
 # npm tools (wasm-opt from binaryen, playwright-core); reinstall only when the lockfile changed.
 if ! cmp -s package-lock.json node_modules/.installed-lock 2>/dev/null; then
   step "installing npm tools"

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod backend;
 pub mod catalog;
 mod components;
+mod lazy_pages;
 pub mod live;
 mod pages;
 pub mod query;
@@ -17,7 +18,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, Lazy,
 };
 
 /// Name of the JS/WASM/CSS bundle under `/pkg`; the build script uses the same.
@@ -59,15 +60,15 @@ pub fn App() -> impl IntoView {
             <main class="page">
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=pages::CatalogPage/>
-                    <Route path=path!("/apps/:id") view=pages::AppDetailPage/>
+                    <Route path=path!("/apps/:id") view={Lazy::<lazy_pages::AppDetailRoute>::new()}/>
                     <Route path=path!("/login") view=pages::LoginPage/>
-                    <Route path=path!("/my") view=pages::MyAppsPage/>
-                    <Route path=path!("/running") view=pages::RunningPage/>
-                    <Route path=path!("/app/:name") view=pages::InstalledAppPage/>
-                    <Route path=path!("/app/:name/runs/:id") view=pages::RunLogPage/>
-                    <Route path=path!("/settings") view=pages::SettingsPage/>
-                    <Route path=path!("/system") view=pages::SystemPage/>
-                    <Route path=path!("/storage") view=pages::StoragePage/>
+                    <Route path=path!("/my") view={Lazy::<lazy_pages::MyAppsRoute>::new()}/>
+                    <Route path=path!("/running") view={Lazy::<lazy_pages::RunningRoute>::new()}/>
+                    <Route path=path!("/app/:name") view={Lazy::<lazy_pages::InstalledAppRoute>::new()}/>
+                    <Route path=path!("/app/:name/runs/:id") view={Lazy::<lazy_pages::RunLogRoute>::new()}/>
+                    <Route path=path!("/settings") view={Lazy::<lazy_pages::SettingsRoute>::new()}/>
+                    <Route path=path!("/system") view={Lazy::<lazy_pages::SystemRoute>::new()}/>
+                    <Route path=path!("/storage") view={Lazy::<lazy_pages::StorageRoute>::new()}/>
                 </Routes>
             </main>
         </Router>

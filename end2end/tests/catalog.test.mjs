@@ -171,3 +171,37 @@ test("every page hydrates from its kept, compressed copy with no console errors,
   assert.deepEqual(stylesheetRequests, [], "the dashboard's CSS arrives inside the page");
   await page.close();
 });
+
+test("a page downloads only the code it uses: routes' chunks load when they are visited", async () => {
+  const page = await openPage(ctx.browser, DESKTOP, ctx.server.loginUrl);
+  const problems = [];
+  page.on("console", (m) => { if (["error", "warning"].includes(m.type())) problems.push(`${m.type()}: ${m.text()}`); });
+  page.on("pageerror", (e) => problems.push(e.message));
+  const fetched = [];
+  page.on("request", (r) => { if (r.url().includes("/pkg/")) fetched.push(new URL(r.url()).pathname); });
+  const routeChunks = () => fetched.filter((p) => p.startsWith("/pkg/split___"));
+
+  await page.goto(ctx.server.url + "/");
+  await waitForHydration(page);
+  assert.ok(fetched.includes("/pkg/pinokiocloud.wasm"), `main bundle fetched: ${fetched}`);
+  assert.deepEqual(routeChunks(), [], "the catalog needs no route's chunk");
+
+  // In-app navigation (no page load) fetches System's chunk and renders it.
+  await page.evaluate(() => { window.__samePage = true; });
+  await page.locator('.top-bar a[href="/system"]').click();
+  await page.locator("section.system h1", { hasText: "System" }).waitFor();
+  assert.equal(await page.evaluate(() => window.__samePage), true, "navigated without reloading");
+  assert.ok(routeChunks().some((p) => p.includes("system_route")), `System's chunk: ${routeChunks()}`);
+  assert.ok(!routeChunks().some((p) => p.includes("storage_route")), "Storage's chunk is not fetched for System");
+
+  // A lazy route opened directly hydrates once its chunk has arrived, and works.
+  fetched.length = 0;
+  await page.goto(ctx.server.url + "/storage");
+  await waitForHydration(page);
+  assert.ok(routeChunks().some((p) => p.includes("storage_route")), `Storage's chunk: ${routeChunks()}`);
+  await page.locator(".top-bar a.nav-apps").click();
+  await page.waitForFunction(() => location.pathname === "/");
+  await page.locator(".grid .card").first().waitFor();
+  assert.deepEqual(problems, []);
+  await page.close();
+});

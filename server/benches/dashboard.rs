@@ -69,21 +69,52 @@ fn main() {
     println!("RSS after load: {:.1} MiB", rss_mib(&child));
 
     if site.join("pkg").is_dir() {
-        let mut total = (0, 0);
-        for asset in ["pinokiocloud.wasm", "pinokiocloud.js", "pinokiocloud.css"] {
-            let (raw, sent) = rt.block_on(shipped_size(&url, asset));
-            println!("  /pkg/{asset}: {raw} bytes raw, {sent} bytes sent compressed");
-            total = (total.0 + raw, total.1 + sent);
-        }
-        println!(
-            "shipped WASM + JS + CSS: {} KiB raw, {} KiB compressed",
-            total.0 / 1024,
-            total.1 / 1024
-        );
+        print_bundle_sizes(&rt, &url, &site.join("pkg"));
     } else {
         println!("(no target/site: run scripts/build-site.sh to measure asset sizes)");
     }
     let _ = child.kill();
+}
+
+/// What a first visit downloads: the main bundle (every page needs it), then
+/// each lazily loaded route's own chunk, and the small chunks routes share.
+fn print_bundle_sizes(rt: &tokio::runtime::Runtime, url: &str, pkg: &Path) {
+    let mut main = (0, 0);
+    for asset in ["pinokiocloud.wasm", "pinokiocloud.js", "__wasm_split.js"] {
+        let (raw, sent) = rt.block_on(shipped_size(url, asset));
+        println!("  /pkg/{asset}: {raw} bytes raw, {sent} bytes sent compressed");
+        main = (main.0 + raw, main.1 + sent);
+    }
+    println!(
+        "main bundle (WASM + JS, every page): {} KiB raw, {} KiB compressed",
+        main.0 / 1024,
+        main.1 / 1024
+    );
+    let mut names: Vec<String> = std::fs::read_dir(pkg)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".wasm") && n != "pinokiocloud.wasm")
+        .collect();
+    names.sort();
+    let mut shared = (0, 0, 0);
+    for name in names {
+        let (raw, sent) = rt.block_on(shipped_size(url, &name));
+        match name.strip_prefix("split___") {
+            Some(route) => {
+                let route = route.split("_route_view").next().unwrap_or(route);
+                println!(
+                    "  route chunk {route:<12} {raw:>8} bytes raw, {sent:>7} bytes sent compressed"
+                );
+            }
+            None => shared = (shared.0 + 1, shared.1 + raw, shared.2 + sent),
+        }
+    }
+    println!(
+        "  {} shared chunks (fetched with the routes that use them): {} KiB raw, {} KiB compressed",
+        shared.0,
+        shared.1 / 1024,
+        shared.2 / 1024
+    );
 }
 
 fn cold_start_ms(rt: &tokio::runtime::Runtime) -> f64 {
