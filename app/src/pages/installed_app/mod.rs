@@ -38,14 +38,20 @@ type RenameAction = Action<(String, String), Result<String, ServerFnError>>;
 pub fn InstalledAppPage() -> impl IntoView {
     let params = use_params_map();
     let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
-    let page = Resource::new(move || name.get(), load_app_page);
-    let me = Resource::new(|| (), |_| whoami());
-    let role = Signal::derive(move || {
-        me.get()
-            .and_then(Result::ok)
-            .flatten()
-            .map_or(Role::Viewer, |v| v.role)
-    });
+    // The page and the viewer's role in one resource: with two, the server's
+    // Transition re-rendered when each arrived, and the two renders could race
+    // (one panicked on a memo the other had disposed, and the request hung).
+    let page = Resource::new(
+        move || name.get(),
+        |name| async move {
+            let role = whoami()
+                .await
+                .ok()
+                .flatten()
+                .map_or(Role::Viewer, |v| v.role);
+            load_app_page(name).await.map(|page| (page, role))
+        },
+    );
     let toasts = Toasts::new();
     let uploads = Uploads::new();
     let rename: RenameAction =
@@ -59,7 +65,10 @@ pub fn InstalledAppPage() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p class="note">"Loading…"</p> }>
             {move || page.get().map(|r| match r {
-                Ok(page) => view! { <AppView page role toasts uploads rename/> }.into_any(),
+                Ok((page, role)) => {
+                    let role = Signal::stored(role);
+                    view! { <AppView page role toasts uploads rename/> }.into_any()
+                }
                 Err(_) => view! { <NotFound/> }.into_any(),
             })}
         </Transition>
