@@ -14,10 +14,11 @@ use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use futures_util::StreamExt;
 use http_body_util::BodyExt;
 use std::io::Write;
+use std::time::Duration;
 
 /// Dynamic responses are compressed at this brotli level: within a few
 /// percent of the best level's size for HTML, at a fraction of the cost.
@@ -97,6 +98,29 @@ fn encode(data: &[u8], encoding: Encoding) -> std::io::Result<Vec<u8>> {
     }
 }
 
+/// The response's media type without parameters ("" when it has none).
+fn content_kind(response: &Response) -> &str {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map_or("", str::trim)
+}
+
+/// What a page stuck in rendering is answered with: a 503 that reloads
+/// itself after a second (the next render almost always succeeds).
+fn page_not_ready() -> Response {
+    let html = "<!DOCTYPE html><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"1\">\
+                <title>Reloading…</title><p>This page took too long to render on the server; \
+                reloading it…</p>";
+    let mut response = (StatusCode::SERVICE_UNAVAILABLE, Html(html)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// Whether a response of this kind is worth compressing here.
 fn compressible(response: &Response) -> bool {
     if response.headers().contains_key(header::CONTENT_ENCODING)
@@ -107,15 +131,9 @@ fn compressible(response: &Response) -> bool {
     {
         return false;
     }
-    let Some(kind) = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let kind = kind.split(';').next().unwrap_or("").trim();
-    kind != "text/event-stream"
+    let kind = content_kind(response);
+    !kind.is_empty()
+        && kind != "text/event-stream"
         && (kind.starts_with("text/")
             || matches!(
                 kind,
@@ -127,18 +145,44 @@ fn compressible(response: &Response) -> bool {
             ))
 }
 
+/// How long a server-rendered page may take to arrive whole. Pages render in
+/// milliseconds; one still unfinished after this is stuck (Leptos' Suspense
+/// can panic inside its render task and leave the body open forever), and
+/// the person gets a reload instead of a page that never comes.
+const PAGE_DEADLINE: Duration = Duration::from_secs(10);
+
 /// Axum middleware: compresses what [`compressible`] allows for clients
 /// that accept br or gzip.
 pub async fn compress(req: Request, next: Next) -> Response {
+    compress_within(req, next, PAGE_DEADLINE).await
+}
+
+/// [`compress`], with an HTML page's body given up after `deadline`.
+async fn compress_within(req: Request, next: Next, deadline: Duration) -> Response {
     let encoding = accepted(req.headers());
+    let path = req.uri().path().to_string();
     let response = next.run(req).await;
     let Some(encoding) = encoding.filter(|_| compressible(&response)) else {
         return response;
     };
+    let is_page = content_kind(&response) == "text/html";
     let (mut parts, mut body) = response.into_parts();
     add_vary(&mut parts.headers);
+    let give_up = tokio::time::Instant::now() + deadline;
     let mut read = Vec::new();
-    while let Some(frame) = body.frame().await {
+    loop {
+        let frame = if is_page {
+            match tokio::time::timeout_at(give_up, body.frame()).await {
+                Ok(frame) => frame,
+                Err(_) => {
+                    tracing::warn!("{path} was not rendered within {deadline:?}; sent a reload");
+                    return page_not_ready();
+                }
+            }
+        } else {
+            body.frame().await
+        };
+        let Some(frame) = frame else { break };
         let frame = match frame {
             Ok(frame) => frame,
             Err(err) => {
@@ -324,5 +368,61 @@ mod tests {
         assert!(!headers.contains_key(header::CONTENT_ENCODING));
         assert_eq!(body.len(), 9 << 20, "nothing lost past the buffer limit");
         assert!(body.iter().all(|&b| b == b'a'));
+    }
+
+    /// A body that sends `first`, then waits `pause`, then ends (or never
+    /// ends, when `pause` is `None`), as the content type `kind`.
+    fn stalling(kind: &'static str, pause: Option<Duration>) -> Response {
+        let first =
+            futures_util::stream::once(async { Ok::<_, std::io::Error>(Bytes::from("<p>a")) });
+        let rest = futures_util::stream::once(async move {
+            match pause {
+                Some(pause) => tokio::time::sleep(pause).await,
+                None => std::future::pending::<()>().await,
+            }
+            Ok(Bytes::from("b</p>".repeat(100)))
+        });
+        (
+            [(header::CONTENT_TYPE, kind)],
+            Body::from_stream(first.chain(rest)),
+        )
+            .into_response()
+    }
+
+    #[tokio::test]
+    async fn a_page_stuck_rendering_is_answered_with_a_reload_not_held_open() {
+        let deadline = Duration::from_millis(300);
+        let router = Router::new()
+            .route(
+                "/stuck",
+                get(|| async { stalling("text/html; charset=utf-8", None) }),
+            )
+            .route(
+                "/slow-json",
+                get(|| async { stalling("application/json", Some(Duration::from_millis(600))) }),
+            )
+            .layer(axum::middleware::from_fn(move |req, next| {
+                compress_within(req, next, deadline)
+            }));
+
+        let mut req = Request::get("/stuck").body(Body::empty()).unwrap();
+        req.headers_mut()
+            .insert(header::ACCEPT_ENCODING, "br".parse().unwrap());
+        let response = tokio::time::timeout(Duration::from_secs(10), router.clone().oneshot(req))
+            .await
+            .expect("a stuck page must be answered, not held open")
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("http-equiv=\"refresh\""), "{body}");
+
+        // Only pages have the deadline: a reply that takes longer still arrives whole.
+        let (headers, body) = fetch(router, "/slow-json", "br").await;
+        assert_eq!(headers[header::CONTENT_ENCODING], "br");
+        let mut json = Vec::new();
+        brotli::BrotliDecompress(&mut &body[..], &mut json).unwrap();
+        assert_eq!(json, format!("<p>a{}", "b</p>".repeat(100)).as_bytes());
     }
 }
