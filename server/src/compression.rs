@@ -160,7 +160,8 @@ pub async fn compress(req: Request, next: Next) -> Response {
 /// [`compress`], with an HTML page's body given up after `deadline`.
 async fn compress_within(req: Request, next: Next, deadline: Duration) -> Response {
     let encoding = accepted(req.headers());
-    let path = req.uri().path().to_string();
+    // (A `Uri` clone shares its bytes: no copy on the hot path for a rare log.)
+    let uri = req.uri().clone();
     let response = next.run(req).await;
     let Some(encoding) = encoding.filter(|_| compressible(&response)) else {
         return response;
@@ -175,7 +176,10 @@ async fn compress_within(req: Request, next: Next, deadline: Duration) -> Respon
             match tokio::time::timeout_at(give_up, body.frame()).await {
                 Ok(frame) => frame,
                 Err(_) => {
-                    tracing::warn!("{path} was not rendered within {deadline:?}; sent a reload");
+                    tracing::warn!(
+                        "{} was not rendered within {deadline:?}; sent a reload",
+                        uri.path()
+                    );
                     return page_not_ready();
                 }
             }
